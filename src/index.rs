@@ -1,0 +1,831 @@
+//! Crate-wide facts gathered from every parsed file before any rule runs: imports per file,
+//! type aliases, struct fields, function and method return types, statics. With these, a
+//! receiver such as `state.db` or `self.conn().await?` resolves to a pool or a connection even
+//! when no library name appears in the function that uses it.
+
+use crate::profile::{Kind, Knowledge, TypeId};
+use crate::types::{Held, Ty};
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use syn::visit::Visit;
+
+pub type FileId = usize;
+
+/// The names a file brings into scope with `use` and `extern crate`.
+#[derive(Debug, Default, Clone)]
+pub struct FileScope {
+    /// `Pool` → `["sqlx", "Pool"]` for `use sqlx::Pool;`.
+    pub imports: HashMap<String, Vec<String>>,
+    /// Glob imports (`use sqlx::postgres::*;`) as path prefixes.
+    pub globs: Vec<Vec<String>>,
+    /// First segments of every imported path: the crates this file talks to.
+    pub roots: HashSet<String>,
+}
+
+impl FileScope {
+    pub fn of(file: &syn::File) -> FileScope {
+        struct Uses<'a>(&'a mut FileScope);
+        impl<'ast> Visit<'ast> for Uses<'_> {
+            fn visit_item_use(&mut self, u: &'ast syn::ItemUse) {
+                self.0.add_tree(&mut Vec::new(), &u.tree);
+            }
+            fn visit_item_extern_crate(&mut self, e: &'ast syn::ItemExternCrate) {
+                let name = e.ident.to_string();
+                let alias = e
+                    .rename
+                    .as_ref()
+                    .map_or(name.clone(), |(_, i)| i.to_string());
+                self.0.roots.insert(name.clone());
+                self.0.imports.insert(alias, vec![name]);
+            }
+            // Function bodies are not scanned for `use`: items inside them are rare and the
+            // walk would visit every expression of the file a second time.
+            fn visit_block(&mut self, _: &'ast syn::Block) {}
+        }
+        let mut scope = FileScope::default();
+        Uses(&mut scope).visit_file(file);
+        scope
+    }
+
+    fn add_tree(&mut self, prefix: &mut Vec<String>, tree: &syn::UseTree) {
+        match tree {
+            syn::UseTree::Path(p) => {
+                prefix.push(p.ident.to_string());
+                self.add_tree(prefix, &p.tree);
+                prefix.pop();
+            }
+            syn::UseTree::Name(n) => self.add_name(prefix, n.ident.to_string(), None),
+            syn::UseTree::Rename(r) => {
+                self.add_name(prefix, r.ident.to_string(), Some(r.rename.to_string()))
+            }
+            syn::UseTree::Glob(_) => {
+                if let Some(first) = prefix.first() {
+                    self.roots.insert(first.clone());
+                }
+                self.globs.push(prefix.clone());
+            }
+            syn::UseTree::Group(g) => {
+                for t in &g.items {
+                    self.add_tree(prefix, t);
+                }
+            }
+        }
+    }
+
+    fn add_name(&mut self, prefix: &[String], name: String, rename: Option<String>) {
+        let mut full = prefix.to_vec();
+        let alias = if name == "self" {
+            let Some(last) = prefix.last() else { return };
+            rename.unwrap_or_else(|| last.clone())
+        } else {
+            full.push(name.clone());
+            rename.unwrap_or(name)
+        };
+        if alias == "_" {
+            return;
+        }
+        if let Some(first) = full.first() {
+            self.roots.insert(first.clone());
+        }
+        self.imports.insert(alias, full);
+    }
+
+    /// Expands the first segment of a path through this file's imports.
+    pub fn expand(&self, segments: &[String]) -> Vec<String> {
+        let Some(first) = segments.first() else {
+            return Vec::new();
+        };
+        match self.imports.get(first) {
+            Some(full) if full.last() != Some(first) || full.len() > 1 => {
+                let mut out = full.clone();
+                out.extend_from_slice(&segments[1..]);
+                out
+            }
+            _ => segments.to_vec(),
+        }
+    }
+}
+
+/// A type as written, without spans: syn's trees cannot leave the thread that parsed them, and
+/// the index is shared by every thread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TypeExpr {
+    /// `a::b::C<T, U>`: segments and the last segment's type arguments.
+    Path(Vec<String>, Vec<TypeExpr>),
+    /// `&T`, `*const T`, `(T)`.
+    Ref(Box<TypeExpr>),
+    Tuple(Vec<TypeExpr>),
+    /// `[T; N]`, `[T]`.
+    Array(Box<TypeExpr>),
+    /// `impl Trait<Assoc = T>` / `dyn Trait<Assoc = T>`: the associated type binding.
+    Bound(String, Box<TypeExpr>),
+    Other,
+}
+
+impl TypeExpr {
+    pub fn of(ty: &syn::Type) -> TypeExpr {
+        match ty {
+            syn::Type::Path(p) => {
+                let segs = path_strings(&p.path);
+                let args = p
+                    .path
+                    .segments
+                    .last()
+                    .map(|s| {
+                        type_args(&s.arguments)
+                            .into_iter()
+                            .map(TypeExpr::of)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                TypeExpr::Path(segs, args)
+            }
+            syn::Type::Reference(r) => TypeExpr::Ref(Box::new(TypeExpr::of(&r.elem))),
+            syn::Type::Ptr(p) => TypeExpr::Ref(Box::new(TypeExpr::of(&p.elem))),
+            syn::Type::Paren(p) => TypeExpr::Ref(Box::new(TypeExpr::of(&p.elem))),
+            syn::Type::Group(g) => TypeExpr::Ref(Box::new(TypeExpr::of(&g.elem))),
+            syn::Type::Array(a) => TypeExpr::Array(Box::new(TypeExpr::of(&a.elem))),
+            syn::Type::Slice(s) => TypeExpr::Array(Box::new(TypeExpr::of(&s.elem))),
+            syn::Type::Tuple(t) => TypeExpr::Tuple(t.elems.iter().map(TypeExpr::of).collect()),
+            syn::Type::ImplTrait(i) => Self::bound(i.bounds.iter()),
+            syn::Type::TraitObject(o) => Self::bound(o.bounds.iter()),
+            _ => TypeExpr::Other,
+        }
+    }
+
+    fn bound<'a>(bounds: impl Iterator<Item = &'a syn::TypeParamBound>) -> TypeExpr {
+        match assoc_binding(bounds) {
+            Some((_, assoc, t)) => TypeExpr::Bound(assoc, Box::new(TypeExpr::of(t))),
+            None => TypeExpr::Other,
+        }
+    }
+}
+
+/// Everything the index needs from one file, extracted on the thread that parsed it.
+#[derive(Debug, Default, Clone)]
+pub struct FileFacts {
+    pub scope: FileScope,
+    aliases: Vec<(String, TypeExpr)>,
+    structs: Vec<(String, RawStruct)>,
+    fns: Vec<(String, RawFn)>,
+    methods: Vec<((String, String), RawFn)>,
+    statics: Vec<(String, TypeExpr)>,
+}
+
+impl FileFacts {
+    pub fn of(file: FileId, ast: &syn::File) -> FileFacts {
+        let mut facts = FileFacts {
+            scope: FileScope::of(ast),
+            ..FileFacts::default()
+        };
+        facts.collect_items(file, &ast.items);
+        facts
+    }
+
+    fn collect_items(&mut self, file: FileId, items: &[syn::Item]) {
+        for item in items {
+            match item {
+                syn::Item::Type(t) => self
+                    .aliases
+                    .push((t.ident.to_string(), TypeExpr::of(&t.ty))),
+                syn::Item::Struct(s) => {
+                    let fields = s
+                        .fields
+                        .iter()
+                        .enumerate()
+                        .map(|(i, f)| {
+                            let name = f.ident.as_ref().map_or(i.to_string(), |n| n.to_string());
+                            (name, TypeExpr::of(&f.ty))
+                        })
+                        .collect();
+                    let db_guard = s.attrs.iter().any(|a| a.path().is_ident("database"));
+                    self.structs.push((
+                        s.ident.to_string(),
+                        RawStruct {
+                            file,
+                            fields,
+                            db_guard,
+                        },
+                    ));
+                }
+                syn::Item::Enum(e) => {
+                    let fields = e
+                        .variants
+                        .iter()
+                        .flat_map(|v| v.fields.iter())
+                        .enumerate()
+                        .map(|(i, f)| (format!("#{i}"), TypeExpr::of(&f.ty)))
+                        .collect();
+                    self.structs.push((
+                        e.ident.to_string(),
+                        RawStruct {
+                            file,
+                            fields,
+                            db_guard: false,
+                        },
+                    ));
+                }
+                syn::Item::Fn(f) => self.add_fn(file, &f.sig, None),
+                syn::Item::Static(s) => self
+                    .statics
+                    .push((s.ident.to_string(), TypeExpr::of(&s.ty))),
+                syn::Item::Impl(i) => {
+                    let syn::Type::Path(p) = &*i.self_ty else {
+                        continue;
+                    };
+                    let Some(self_name) = p.path.segments.last().map(|s| s.ident.to_string())
+                    else {
+                        continue;
+                    };
+                    for it in &i.items {
+                        if let syn::ImplItem::Fn(m) = it {
+                            self.add_fn(file, &m.sig, Some(&self_name));
+                        }
+                    }
+                }
+                syn::Item::Trait(t) => {
+                    let name = t.ident.to_string();
+                    for it in &t.items {
+                        if let syn::TraitItem::Fn(m) = it {
+                            self.add_fn(file, &m.sig, Some(&name));
+                        }
+                    }
+                }
+                syn::Item::Mod(m) => {
+                    if let Some((_, items)) = &m.content {
+                        self.collect_items(file, items);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn add_fn(&mut self, file: FileId, sig: &syn::Signature, self_ty: Option<&str>) {
+        let raw = RawFn {
+            file,
+            ret: match &sig.output {
+                syn::ReturnType::Type(_, t) => Some(TypeExpr::of(t)),
+                syn::ReturnType::Default => None,
+            },
+            is_async: sig.asyncness.is_some(),
+            self_ty: self_ty.map(str::to_string),
+        };
+        let name = sig.ident.to_string();
+        match self_ty {
+            Some(s) => self.methods.push(((s.to_string(), name), raw)),
+            None => self.fns.push((name, raw)),
+        }
+    }
+}
+
+/// A function or method signature, kept until return types are resolved.
+#[derive(Debug, Clone)]
+struct RawFn {
+    file: FileId,
+    ret: Option<TypeExpr>,
+    is_async: bool,
+    self_ty: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+struct RawStruct {
+    file: FileId,
+    fields: Vec<(String, TypeExpr)>,
+    /// `#[database("..")]` (rocket_sync_db_pools): a request guard holding a pooled connection.
+    db_guard: bool,
+}
+
+/// Crate-wide facts. Built once per run, shared read-only by every file's analysis.
+pub struct CrateIndex {
+    pub knowledge: &'static Knowledge,
+    pub scopes: Vec<FileScope>,
+    aliases: HashMap<String, Vec<(FileId, TypeExpr)>>,
+    structs: HashMap<String, Vec<RawStruct>>,
+    fns: HashMap<String, Vec<RawFn>>,
+    methods: HashMap<(String, String), Vec<RawFn>>,
+    statics: HashMap<String, (FileId, TypeExpr)>,
+    // Resolved forms, filled lazily; the index is shared across threads, so resolution
+    // results are computed up front by `finish`.
+    alias_ty: HashMap<String, Ty>,
+    field_ty: HashMap<(String, String), Ty>,
+    fn_ret: HashMap<String, Ty>,
+    method_ret: HashMap<(String, String), Ty>,
+    static_ty: HashMap<String, Ty>,
+    holds: HashMap<String, Held>,
+}
+
+/// Names whose value is reached through `Deref` or a lock: `Arc<PgPool>` is a pool.
+pub const TRANSPARENT: &[&str] = &[
+    "Arc",
+    "Rc",
+    "Box",
+    "Mutex",
+    "RwLock",
+    "RefCell",
+    "Cell",
+    "UnsafeCell",
+    "MutexGuard",
+    "RwLockReadGuard",
+    "RwLockWriteGuard",
+    "OwnedMutexGuard",
+    "MappedMutexGuard",
+    "Data",
+    "State",
+    "Extension",
+    "ManuallyDrop",
+    "Lazy",
+    "LazyLock",
+    "LazyCell",
+    "Pin",
+    "Cow",
+    "Weak",
+    "ArcSwap",
+    "Ref",
+    "RefMut",
+    "AssertUnwindSafe",
+    "Wrapping",
+    "ReentrantMutex",
+    "FairMutex",
+];
+const CELLS: &[&str] = &["OnceLock", "OnceCell", "SetOnce"];
+const FALLIBLE: &[&str] = &["Result", "Option", "Poll", "Outcome"];
+const SEQUENCES: &[&str] = &[
+    "Vec",
+    "VecDeque",
+    "LinkedList",
+    "HashSet",
+    "BTreeSet",
+    "BinaryHeap",
+    "SmallVec",
+    "IndexSet",
+    "ArrayVec",
+    "Slab",
+    "Bag",
+];
+const MAPS: &[&str] = &[
+    "HashMap",
+    "BTreeMap",
+    "IndexMap",
+    "DashMap",
+    "LruCache",
+    "FxHashMap",
+    "AHashMap",
+];
+const FUTURES: &[&str] = &["BoxFuture", "LocalBoxFuture", "JoinHandle"];
+
+fn type_args(args: &syn::PathArguments) -> Vec<&syn::Type> {
+    match args {
+        syn::PathArguments::AngleBracketed(a) => a
+            .args
+            .iter()
+            .filter_map(|g| match g {
+                syn::GenericArgument::Type(t) => Some(t),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// `Output = T`, `Target = T`, `Item = T` bindings of `impl Trait` / `dyn Trait` bounds.
+fn assoc_binding<'a>(
+    bounds: impl Iterator<Item = &'a syn::TypeParamBound>,
+) -> Option<(String, String, &'a syn::Type)> {
+    for b in bounds {
+        let syn::TypeParamBound::Trait(t) = b else {
+            continue;
+        };
+        let Some(last) = t.path.segments.last() else {
+            continue;
+        };
+        if let syn::PathArguments::AngleBracketed(a) = &last.arguments {
+            for g in &a.args {
+                if let syn::GenericArgument::AssocType(at) = g {
+                    return Some((last.ident.to_string(), at.ident.to_string(), &at.ty));
+                }
+            }
+        }
+    }
+    None
+}
+
+pub fn path_strings(path: &syn::Path) -> Vec<String> {
+    path.segments.iter().map(|s| s.ident.to_string()).collect()
+}
+
+impl CrateIndex {
+    /// Merges the facts of every file (indexed by file id), then resolves them against the
+    /// profiles.
+    pub fn build(knowledge: &'static Knowledge, files: Vec<FileFacts>) -> CrateIndex {
+        let mut idx = CrateIndex {
+            knowledge,
+            scopes: Vec::with_capacity(files.len()),
+            aliases: HashMap::new(),
+            structs: HashMap::new(),
+            fns: HashMap::new(),
+            methods: HashMap::new(),
+            statics: HashMap::new(),
+            alias_ty: HashMap::new(),
+            field_ty: HashMap::new(),
+            fn_ret: HashMap::new(),
+            method_ret: HashMap::new(),
+            static_ty: HashMap::new(),
+            holds: HashMap::new(),
+        };
+        for (id, f) in files.into_iter().enumerate() {
+            idx.scopes.push(f.scope);
+            for (n, t) in f.aliases {
+                idx.aliases.entry(n).or_default().push((id, t));
+            }
+            for (n, s) in f.structs {
+                idx.structs.entry(n).or_default().push(s);
+            }
+            for (n, r) in f.fns {
+                idx.fns.entry(n).or_default().push(r);
+            }
+            for (k, r) in f.methods {
+                idx.methods.entry(k).or_default().push(r);
+            }
+            for (n, t) in f.statics {
+                idx.statics.insert(n, (id, t));
+            }
+        }
+        idx.finish();
+        idx
+    }
+
+    /// Resolves every alias, field, return type and static once, so look-ups during the
+    /// (parallel) analysis are plain map reads.
+    fn finish(&mut self) {
+        let r = Resolver {
+            idx: self,
+            in_progress: RefCell::new(HashSet::new()),
+            alias_memo: RefCell::new(HashMap::new()),
+        };
+        let mut alias_ty = HashMap::new();
+        for name in self.aliases.keys() {
+            alias_ty.insert(name.clone(), r.alias(name));
+        }
+        let mut field_ty = HashMap::new();
+        for (name, defs) in &self.structs {
+            for d in defs {
+                for (f, t) in &d.fields {
+                    let ty = r.resolve(d.file, t, Some(name));
+                    if !ty.is_unknown() {
+                        field_ty.entry((name.clone(), f.clone())).or_insert(ty);
+                    }
+                }
+            }
+        }
+        let ret = |f: &RawFn| -> Ty {
+            let t = f
+                .ret
+                .as_ref()
+                .map_or(Ty::Unknown, |t| r.resolve(f.file, t, f.self_ty.as_deref()));
+            if f.is_async {
+                Ty::future(t)
+            } else {
+                t
+            }
+        };
+        let mut fn_ret = HashMap::new();
+        for (name, defs) in &self.fns {
+            if let Some(t) = defs.iter().map(ret).find(|t| !t.is_unknown()) {
+                fn_ret.insert(name.clone(), t);
+            }
+        }
+        let mut method_ret = HashMap::new();
+        for (key, defs) in &self.methods {
+            if let Some(t) = defs.iter().map(ret).find(|t| !t.is_unknown()) {
+                method_ret.insert(key.clone(), t);
+            }
+        }
+        let mut static_ty = HashMap::new();
+        for (name, (file, t)) in &self.statics {
+            static_ty.insert(name.clone(), r.resolve(*file, t, None));
+        }
+        drop(r);
+        self.alias_ty = alias_ty;
+        self.field_ty = field_ty;
+        self.fn_ret = fn_ret;
+        self.method_ret = method_ret;
+        self.static_ty = static_ty;
+        // What each local struct holds, to a fixed point (structs nest).
+        let names: Vec<String> = self.structs.keys().cloned().collect();
+        loop {
+            let mut changed = false;
+            for name in &names {
+                if self.holds.contains_key(name) {
+                    continue;
+                }
+                let guard = self.structs[name].iter().any(|d| d.db_guard);
+                let mut best: Option<Held> = None;
+                for ((s, _), ty) in &self.field_ty {
+                    if s != name {
+                        continue;
+                    }
+                    if let Some(h) = self.held_in(ty) {
+                        if best.as_ref().is_none_or(|b| rank(h.kind) > rank(b.kind)) {
+                            best = Some(h);
+                        }
+                    }
+                }
+                if let Some(mut h) = best {
+                    if guard && h.kind == Kind::Raw {
+                        h.kind = Kind::Connection;
+                    }
+                    h.wrapper.get_or_insert_with(|| name.clone());
+                    self.holds.insert(name.clone(), h);
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+    }
+
+    /// The connection-relevant value a type carries, looking through results, futures,
+    /// collections, tuples and crate-local wrappers.
+    pub fn held_in(&self, ty: &Ty) -> Option<Held> {
+        match ty {
+            Ty::Db(id) => Some(Held {
+                kind: self.knowledge.ty(*id).kind,
+                ty: *id,
+                wrapper: None,
+            }),
+            Ty::Local(name) => self.holds.get(name).cloned(),
+            Ty::Fallible(t) | Ty::Future(t) | Ty::Collection(t) | Ty::Iter(t) | Ty::Cell(t) => {
+                self.held_in(t)
+            }
+            Ty::Tuple(ts) => ts
+                .iter()
+                .filter_map(|t| self.held_in(t))
+                .max_by_key(|h| rank(h.kind)),
+            Ty::Unknown => None,
+        }
+    }
+
+    /// What a value of this type *is*, not what it contains: results and futures are looked
+    /// through, collections are not.
+    pub fn kind_of(&self, ty: &Ty) -> Option<Held> {
+        match ty.settled() {
+            t @ (Ty::Db(_) | Ty::Local(_)) => self.held_in(t),
+            _ => None,
+        }
+    }
+
+    pub fn field(&self, owner: &str, field: &str) -> Option<&Ty> {
+        self.field_ty.get(&(owner.to_string(), field.to_string()))
+    }
+    pub fn fn_return(&self, name: &str) -> Option<&Ty> {
+        self.fn_ret.get(name)
+    }
+    pub fn method_return(&self, owner: &str, name: &str) -> Option<&Ty> {
+        self.method_ret.get(&(owner.to_string(), name.to_string()))
+    }
+    pub fn has_fn(&self, name: &str) -> bool {
+        self.fns.contains_key(name)
+    }
+    pub fn static_type(&self, name: &str) -> Option<&Ty> {
+        self.static_ty.get(name)
+    }
+    pub fn is_local_type(&self, name: &str) -> bool {
+        self.structs.contains_key(name)
+    }
+
+    /// Crate-local names that lead to connections: wrappers, aliases, functions and methods
+    /// returning them. A file mentioning one of these is worth parsing even if it names no
+    /// library type.
+    pub fn local_vocabulary(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.holds.keys().cloned().collect();
+        v.extend(
+            self.alias_ty
+                .iter()
+                .filter(|(_, t)| self.held_in(t).is_some())
+                .map(|(n, _)| n.clone()),
+        );
+        v.extend(
+            self.fn_ret
+                .iter()
+                .filter(|(_, t)| self.held_in(t).is_some())
+                .map(|(n, _)| n.clone()),
+        );
+        v.extend(
+            self.method_ret
+                .iter()
+                .filter(|(_, t)| self.held_in(t).is_some())
+                .map(|((_, n), _)| n.clone()),
+        );
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    /// Resolves a type written in `file` (inside `impl self_ty`, if any).
+    pub fn resolve(&self, file: FileId, ty: &syn::Type, self_ty: Option<&str>) -> Ty {
+        self.resolve_expr(file, &TypeExpr::of(ty), self_ty)
+    }
+
+    pub fn resolve_expr(&self, file: FileId, ty: &TypeExpr, self_ty: Option<&str>) -> Ty {
+        Resolver {
+            idx: self,
+            in_progress: RefCell::new(HashSet::new()),
+            alias_memo: RefCell::new(HashMap::new()),
+        }
+        .resolve(file, ty, self_ty)
+    }
+
+    /// Resolves a path used as a type or as the prefix of an associated function call.
+    pub fn resolve_path(&self, file: FileId, segments: &[String], self_ty: Option<&str>) -> Ty {
+        Resolver {
+            idx: self,
+            in_progress: RefCell::new(HashSet::new()),
+            alias_memo: RefCell::new(HashMap::new()),
+        }
+        .path(file, segments, &[], self_ty)
+    }
+
+    /// The library type a bare or qualified name denotes in `file`, if any.
+    pub fn library_type(&self, file: FileId, segments: &[String]) -> Option<TypeId> {
+        let scope = &self.scopes[file];
+        let full = scope.expand(segments);
+        let name = full.last()?;
+        let k = self.knowledge;
+        if full.len() > 1 {
+            let profiles = k.profiles_for_root(&full[0]);
+            if !profiles.is_empty() {
+                return k.type_in(profiles, name);
+            }
+            if !matches!(full[0].as_str(), "crate" | "self" | "super" | "Self") {
+                return None;
+            }
+        }
+        let candidates = k.types_named(name);
+        if candidates.is_empty() {
+            return None;
+        }
+        // A bare name: it denotes a library type when the file imports from that crate (a
+        // glob import, or an import elsewhere in the file), or when the name is distinctive
+        // enough to belong to one crate only (`PgPool`, `PoolConnection`).
+        let imported: Vec<TypeId> = candidates
+            .iter()
+            .copied()
+            .filter(|t| k.profile(*t).roots.iter().any(|r| scope.roots.contains(r)))
+            .collect();
+        let pool = if !imported.is_empty() {
+            imported
+        } else if !GENERIC_NAMES.contains(&name.as_str()) {
+            candidates.to_vec()
+        } else {
+            return None;
+        };
+        let first = pool[0];
+        let kind = k.ty(first).kind;
+        pool.iter().all(|t| k.ty(*t).kind == kind).then_some(first)
+    }
+}
+
+/// Library type names too common to mean a database type without an import.
+const GENERIC_NAMES: &[&str] = &[
+    "Pool",
+    "Client",
+    "Connection",
+    "Conn",
+    "Transaction",
+    "Object",
+    "Config",
+    "Manager",
+    "Builder",
+    "Database",
+    "Channel",
+    "Session",
+    "Options",
+    "PoolConfig",
+    "Timeouts",
+];
+
+fn rank(kind: Kind) -> u8 {
+    match kind {
+        Kind::Transaction | Kind::Connection => 6,
+        Kind::Raw => 5,
+        Kind::Driver => 4,
+        Kind::Pool => 3,
+        Kind::Client => 2,
+        Kind::Builder => 1,
+    }
+}
+
+struct Resolver<'a> {
+    idx: &'a CrateIndex,
+    in_progress: RefCell<HashSet<String>>,
+    alias_memo: RefCell<HashMap<String, Ty>>,
+}
+
+impl Resolver<'_> {
+    fn alias(&self, name: &str) -> Ty {
+        if let Some(t) = self.idx.alias_ty.get(name) {
+            return t.clone();
+        }
+        if let Some(t) = self.alias_memo.borrow().get(name) {
+            return t.clone();
+        }
+        if !self.in_progress.borrow_mut().insert(name.to_string()) {
+            return Ty::Unknown;
+        }
+        let ty = self.idx.aliases.get(name).map_or(Ty::Unknown, |defs| {
+            defs.iter()
+                .map(|(file, t)| self.resolve(*file, t, None))
+                .find(|t| !t.is_unknown())
+                .unwrap_or_default()
+        });
+        self.in_progress.borrow_mut().remove(name);
+        self.alias_memo
+            .borrow_mut()
+            .insert(name.to_string(), ty.clone());
+        ty
+    }
+
+    fn resolve(&self, file: FileId, ty: &TypeExpr, self_ty: Option<&str>) -> Ty {
+        match ty {
+            TypeExpr::Path(segs, args) => self.path(file, segs, args, self_ty),
+            TypeExpr::Ref(t) => self.resolve(file, t, self_ty),
+            TypeExpr::Array(t) => Ty::collection(self.resolve(file, t, self_ty)),
+            TypeExpr::Tuple(ts) => {
+                let elems: Vec<Ty> = ts.iter().map(|e| self.resolve(file, e, self_ty)).collect();
+                if elems.iter().all(Ty::is_unknown) {
+                    Ty::Unknown
+                } else {
+                    Ty::Tuple(elems)
+                }
+            }
+            TypeExpr::Bound(assoc, t) => match assoc.as_str() {
+                "Output" => Ty::future(self.resolve(file, t, self_ty)),
+                "Item" => Ty::iter(self.resolve(file, t, self_ty)),
+                "Target" => self.resolve(file, t, self_ty),
+                _ => Ty::Unknown,
+            },
+            TypeExpr::Other => Ty::Unknown,
+        }
+    }
+
+    fn path(&self, file: FileId, segs: &[String], args: &[TypeExpr], self_ty: Option<&str>) -> Ty {
+        let Some(name) = segs.last() else {
+            return Ty::Unknown;
+        };
+        let arg = |i: usize| {
+            args.get(i)
+                .map_or(Ty::Unknown, |t| self.resolve(file, t, self_ty))
+        };
+        let n = name.as_str();
+        if n == "Self" && segs.len() == 1 {
+            return self_ty.map_or(Ty::Unknown, |s| Ty::Local(s.to_string()));
+        }
+        let scope = &self.idx.scopes[file];
+        let full = scope.expand(segs);
+        let library_path = full.len() > 1 && self.idx.knowledge.is_root(&full[0]);
+        if library_path {
+            if let Some(id) = self.idx.library_type(file, segs) {
+                return Ty::Db(id);
+            }
+        } else {
+            if self.idx.aliases.contains_key(n) {
+                let t = self.alias(n);
+                if !t.is_unknown() {
+                    return t;
+                }
+            }
+            if self.idx.structs.contains_key(n) {
+                return Ty::Local(n.to_string());
+            }
+            if let Some(id) = self.idx.library_type(file, segs) {
+                return Ty::Db(id);
+            }
+        }
+        if TRANSPARENT.contains(&n) {
+            return arg(0);
+        }
+        if CELLS.contains(&n) {
+            let t = arg(0);
+            return if t.is_unknown() {
+                t
+            } else {
+                Ty::Cell(Box::new(t))
+            };
+        }
+        if FALLIBLE.contains(&n) || n.ends_with("Result") {
+            return Ty::fallible(arg(0));
+        }
+        if SEQUENCES.contains(&n) {
+            return Ty::collection(arg(0));
+        }
+        if MAPS.contains(&n) {
+            return Ty::collection(arg(1));
+        }
+        if FUTURES.contains(&n) {
+            return Ty::future(arg(0));
+        }
+        Ty::Unknown
+    }
+}

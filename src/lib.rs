@@ -1,0 +1,14 @@
+//! connlint: finds database connection leaks and pool-exhaustion hazards in Rust code, from
+//! source alone.
+
+pub mod cli;
+pub mod diagnostic;
+pub mod engine;
+pub mod flow;
+pub mod index;
+pub mod profile;
+pub mod report;
+pub mod rules;
+pub mod source;
+pub mod types;
+pub mod walk;

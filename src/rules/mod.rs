@@ -1,0 +1,174 @@
+//! The rule catalogue. One rule = one file here + `lints/<id>.md` + `fixtures/<id>/`; a meta test
+//! keeps the three in step.
+
+use crate::diagnostic::{Finding, Label, Severity};
+use crate::flow::{Body, Value};
+use crate::index::{CrateIndex, FileId};
+use crate::source::SourceFile;
+use crate::types::Held;
+use proc_macro2::Span;
+
+mod accumulated_connections;
+mod connection_in_static;
+mod detached_connection;
+mod forgotten_connection;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    Escape,
+    Hold,
+    Lifecycle,
+    Config,
+    Close,
+}
+
+impl Family {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Family::Escape => "escape",
+            Family::Hold => "hold",
+            Family::Lifecycle => "lifecycle",
+            Family::Config => "config",
+            Family::Close => "close",
+        }
+    }
+}
+
+/// The public face of a rule: its id (a stable interface), family, default level and summary.
+#[derive(Debug)]
+pub struct RuleInfo {
+    pub id: &'static str,
+    pub family: Family,
+    pub default: Severity,
+    pub summary: &'static str,
+}
+
+pub trait Rule: Sync {
+    fn info(&self) -> &'static RuleInfo;
+    fn check(&self, cx: &mut FileCx<'_>);
+}
+
+/// Every rule, in catalogue order.
+pub fn all() -> &'static [&'static dyn Rule] {
+    &[
+        &forgotten_connection::ForgottenConnection,
+        &detached_connection::DetachedConnection,
+        &connection_in_static::ConnectionInStatic,
+        &accumulated_connections::AccumulatedConnections,
+    ]
+}
+
+pub fn by_id(id: &str) -> Option<&'static dyn Rule> {
+    all().iter().copied().find(|r| r.info().id == id)
+}
+
+/// What a rule sees of one file, and where it reports.
+pub struct FileCx<'a> {
+    pub index: &'a CrateIndex,
+    pub file: FileId,
+    pub source: &'a SourceFile,
+    pub ast: &'a syn::File,
+    pub bodies: &'a [Body],
+    pub findings: Vec<Finding>,
+    pub(crate) current: Option<&'static RuleInfo>,
+}
+
+impl<'a> FileCx<'a> {
+    pub fn new(
+        index: &'a CrateIndex,
+        file: FileId,
+        source: &'a SourceFile,
+        ast: &'a syn::File,
+        bodies: &'a [Body],
+    ) -> FileCx<'a> {
+        FileCx {
+            index,
+            file,
+            source,
+            ast,
+            bodies,
+            findings: Vec::new(),
+            current: None,
+        }
+    }
+
+    /// What connection-relevant thing a value is (looking through results and futures).
+    pub fn kind_of(&self, v: &Value) -> Option<Held> {
+        self.index.kind_of(&v.ty)
+    }
+
+    /// What connection-relevant thing a value contains (collections included).
+    pub fn held_in(&self, v: &Value) -> Option<Held> {
+        self.index.held_in(&v.ty)
+    }
+
+    /// "sqlx `PoolConnection`", or "`DbConn` (wraps an r2d2 `PooledConnection`)".
+    pub fn describe(&self, h: &Held) -> String {
+        let k = self.index.knowledge;
+        let lib = format!("{} `{}`", k.profile(h.ty).name, k.ty(h.ty).name);
+        match &h.wrapper {
+            Some(w) => format!("`{w}` (holds {lib})"),
+            None => lib,
+        }
+    }
+
+    /// Reports a finding of the running rule: `at` is the hazard with its label, `labels` the
+    /// places that explain it.
+    pub fn report(
+        &mut self,
+        at: (Span, String),
+        message: String,
+        labels: Vec<(Span, String)>,
+        help: Option<String>,
+    ) {
+        let (primary, primary_message) = at;
+        let info = self.current.expect("report is called from a rule");
+        let primary_span = self.source.span(primary);
+        let mut secondary: Vec<Label> = labels
+            .into_iter()
+            .map(|(s, m)| Label {
+                span: self.source.span(s),
+                message: m,
+            })
+            .filter(|l| l.span != primary_span)
+            .collect();
+        secondary.dedup();
+        self.findings.push(Finding {
+            rule: info.id,
+            severity: info.default,
+            message,
+            path: self.source.path.clone(),
+            primary: Label {
+                span: primary_span,
+                message: primary_message,
+            },
+            secondary,
+            help,
+        });
+    }
+}
+
+/// Runs every enabled rule over one file.
+pub fn run(cx: &mut FileCx<'_>, enabled: &dyn Fn(&str) -> bool) {
+    for rule in all() {
+        let info = rule.info();
+        if enabled(info.id) {
+            cx.current = Some(info);
+            rule.check(cx);
+        }
+    }
+    cx.current = None;
+}
+
+/// The rule docs (`lints/<id>.md`), embedded.
+const DOCS: &[(&str, &str)] = &include!(concat!(env!("OUT_DIR"), "/docs.rs"));
+
+/// A rule's documentation, by id.
+pub fn doc(id: &str) -> Option<&'static str> {
+    DOCS.iter().find(|(n, _)| *n == id).map(|(_, d)| *d)
+}
+
+/// Ids of every embedded doc (the meta test compares them with the registry).
+pub fn documented_ids() -> impl Iterator<Item = &'static str> {
+    DOCS.iter().map(|(n, _)| *n)
+}
