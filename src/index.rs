@@ -784,6 +784,8 @@ impl Resolver<'_> {
         }
         let scope = &self.idx.scopes[file];
         let full = scope.expand(segs);
+        // Wrapper names are matched as imported (`use std::sync::Mutex as StdMutex`).
+        let n = full.last().map_or(n, String::as_str);
         let library_path = full.len() > 1 && self.idx.knowledge.is_root(&full[0]);
         if library_path {
             if let Some(id) = self.idx.library_type(file, segs) {

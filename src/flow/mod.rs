@@ -520,7 +520,7 @@ impl<'a> Walker<'a> {
                 Value {
                     ty: v.ty.awaited(),
                     origin: v.origin,
-                    place: Place::Temp,
+                    place: v.place,
                 }
             }
             syn::Expr::Try(t) => {
@@ -528,7 +528,7 @@ impl<'a> Walker<'a> {
                 Value {
                     ty: v.ty.unwrap_fallible(),
                     origin: v.origin,
-                    place: Place::Temp,
+                    place: v.place,
                 }
             }
             syn::Expr::Paren(p) => self.expr(&p.expr),
@@ -816,10 +816,25 @@ impl<'a> Walker<'a> {
             recv.origin
         };
         let origin = origin.or_else(|| closure_ret.as_ref().and_then(|c| c.origin));
+        // Locks, unwraps and borrows reach the same place (`state.map.lock().unwrap()`).
+        let same_place = def.is_none()
+            && [
+                IDENTITY_METHODS,
+                LOCK_METHODS,
+                UNWRAP_METHODS,
+                KEEP_FALLIBLE,
+                &["get_or_init", "entry", "or_default", "or_insert_with"],
+            ]
+            .iter()
+            .any(|list| list.contains(&method.as_str()));
         let result = Value {
             ty,
             origin,
-            place: Place::Temp,
+            place: if same_place {
+                recv.place.clone()
+            } else {
+                Place::Temp
+            },
         };
         self.events.push(Event {
             kind: EventKind::Method { method, recv },
