@@ -654,9 +654,16 @@ impl CrateIndex {
         let name = full.last()?;
         let k = self.knowledge;
         if full.len() > 1 {
-            let profiles = k.profiles_for_root(&full[0]);
-            if !profiles.is_empty() {
-                return k.type_in(profiles, name);
+            // A full path a profile lists (re-exports included).
+            let joined = full.join("::");
+            if let Some(t) = k.type_by_path(&joined) {
+                return Some(t);
+            }
+            // Re-root at the last crate named in the path: `rocket_db_pools::sqlx::PgPool`
+            // is sqlx's.
+            let root = full[..full.len() - 1].iter().rev().find(|s| k.is_root(s));
+            if let Some(root) = root {
+                return k.type_in(k.profiles_for_root(root), name);
             }
             if !matches!(full[0].as_str(), "crate" | "self" | "super" | "Self") {
                 return None;
@@ -666,45 +673,34 @@ impl CrateIndex {
         if candidates.is_empty() {
             return None;
         }
-        // A bare name: it denotes a library type when the file imports from that crate (a
-        // glob import, or an import elsewhere in the file), or when the name is distinctive
-        // enough to belong to one crate only (`PgPool`, `PoolConnection`).
-        let imported: Vec<TypeId> = candidates
-            .iter()
-            .copied()
-            .filter(|t| k.profile(*t).roots.iter().any(|r| scope.roots.contains(r)))
-            .collect();
-        let pool = if !imported.is_empty() {
-            imported
-        } else if !GENERIC_NAMES.contains(&name.as_str()) {
-            candidates.to_vec()
-        } else {
+        // A bare name: from a glob import of its crate, or distinctive enough to belong to one
+        // crate only (`PgPool`, `PoolConnection`), preferring crates the file imports from.
+        let from_roots = |roots: &mut dyn Iterator<Item = &String>| -> Vec<TypeId> {
+            let roots: Vec<&String> = roots.collect();
+            candidates
+                .iter()
+                .copied()
+                .filter(|t| k.profile(*t).roots.iter().any(|r| roots.contains(&r)))
+                .collect()
+        };
+        let globbed = from_roots(&mut scope.globs.iter().filter_map(|g| g.first()));
+        let pool = if !globbed.is_empty() {
+            globbed
+        } else if crate::profile::GENERIC_NAMES.contains(&name.as_str()) {
             return None;
+        } else {
+            let imported = from_roots(&mut scope.roots.iter());
+            if imported.is_empty() {
+                candidates.to_vec()
+            } else {
+                imported
+            }
         };
         let first = pool[0];
         let kind = k.ty(first).kind;
         pool.iter().all(|t| k.ty(*t).kind == kind).then_some(first)
     }
 }
-
-/// Library type names too common to mean a database type without an import.
-const GENERIC_NAMES: &[&str] = &[
-    "Pool",
-    "Client",
-    "Connection",
-    "Conn",
-    "Transaction",
-    "Object",
-    "Config",
-    "Manager",
-    "Builder",
-    "Database",
-    "Channel",
-    "Session",
-    "Options",
-    "PoolConfig",
-    "Timeouts",
-];
 
 fn rank(kind: Kind) -> u8 {
     match kind {

@@ -107,6 +107,10 @@ pub struct TypeDef {
     /// Whether `Drop` cannot close it gracefully: an explicit async close is needed.
     #[serde(default)]
     pub needs_close: bool,
+    /// A single connection designed for concurrent use by many tasks (tokio-postgres
+    /// `Client`): keeping one for the program's life is a design choice, not a leak.
+    #[serde(default)]
+    pub shareable: bool,
 }
 
 /// A pool option: the setter (or struct field) that sets it, its canonical key and default.
@@ -262,6 +266,7 @@ pub struct Knowledge {
     pub profiles: Vec<Profile>,
     by_name: HashMap<String, Vec<TypeId>>,
     by_root: HashMap<String, Vec<u16>>,
+    by_path: HashMap<String, Vec<TypeId>>,
     methods: HashMap<(TypeId, String), usize>,
     /// (profile, "Prefix::name") → index into that profile's functions.
     functions: HashMap<(u16, String), usize>,
@@ -305,6 +310,7 @@ impl Knowledge {
             profiles,
             by_name: HashMap::new(),
             by_root: HashMap::new(),
+            by_path: HashMap::new(),
             methods: HashMap::new(),
             functions: HashMap::new(),
         };
@@ -332,10 +338,11 @@ impl Knowledge {
                 })
                 .collect();
             for t in &p.types {
-                k.by_name
-                    .entry(t.name.clone())
-                    .or_default()
-                    .push(local[t.name.as_str()]);
+                let id = local[t.name.as_str()];
+                k.by_name.entry(t.name.clone()).or_default().push(id);
+                for path in &t.paths {
+                    k.by_path.entry(path.clone()).or_default().push(id);
+                }
             }
             let check_ret = |r: &Option<String>, tuple: &[String]| -> Result<(), ProfileError> {
                 for name in r.iter().chain(tuple) {
@@ -393,6 +400,18 @@ impl Knowledge {
         self.by_name.get(name).map_or(&[], |v| v.as_slice())
     }
 
+    /// The type a profile lists under this full path.
+    /// Several profiles may list one path (a crate re-exporting another's types); the
+    /// profile of the crate the path starts with wins.
+    pub fn type_by_path(&self, path: &str) -> Option<TypeId> {
+        let ids = self.by_path.get(path)?;
+        let root = path.split("::").next().unwrap_or_default();
+        ids.iter()
+            .copied()
+            .find(|t| self.profile(*t).roots.iter().any(|r| r == root))
+            .or_else(|| ids.first().copied())
+    }
+
     /// A type named `name` in one of `profiles`.
     pub fn type_in(&self, profiles: &[u16], name: &str) -> Option<TypeId> {
         self.types_named(name)
@@ -419,12 +438,49 @@ impl Knowledge {
         Some(&self.profiles[profile as usize].functions[fi])
     }
 
-    /// Every word worth looking for in a file before parsing it: crate roots and type names.
+    /// Every word worth looking for in a file before parsing it: crate roots and the type
+    /// names distinctive enough to be used without naming their crate in the file.
+    /// Profiles that only describe blocking calls (`std`, `reqwest`) add nothing: without a
+    /// connection in the file there is nothing for them to matter to.
     pub fn vocabulary(&self) -> Vec<String> {
-        let mut words: Vec<String> = self.by_root.keys().cloned().collect();
-        words.extend(self.by_name.keys().cloned());
+        let mut words = Vec::new();
+        for p in &self.profiles {
+            if !p
+                .types
+                .iter()
+                .any(|t| t.kind.holds_connection() || t.kind == Kind::Pool)
+            {
+                continue;
+            }
+            words.extend(p.roots.iter().cloned());
+            words.extend(
+                p.types
+                    .iter()
+                    .map(|t| t.name.clone())
+                    .filter(|n| !GENERIC_NAMES.contains(&n.as_str())),
+            );
+        }
         words.sort();
         words.dedup();
         words
     }
 }
+
+/// Library type names too common to mean a database type without an import.
+pub const GENERIC_NAMES: &[&str] = &[
+    "Pool",
+    "Client",
+    "Connection",
+    "Conn",
+    "Transaction",
+    "Object",
+    "Config",
+    "Manager",
+    "Builder",
+    "Database",
+    "Channel",
+    "Session",
+    "Options",
+    "PoolConfig",
+    "Timeouts",
+];

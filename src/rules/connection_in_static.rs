@@ -114,7 +114,7 @@ impl Rule for ConnectionInStatic {
             let Some(held) = cx.index.held_in(&ty) else {
                 continue;
             };
-            if !held.kind.holds_connection() {
+            if !held.kind.holds_connection() || cx.index.knowledge.ty(held.ty).shareable {
                 continue;
             }
             let mut labels = vec![(
