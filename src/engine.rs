@@ -51,9 +51,28 @@ thread_local! {
     static PENDING: RefCell<Vec<(FileId, SourceFile)>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Checks `inputs` with the rules `enabled` says yes to.
+/// What a run knows and which rules it runs.
+pub struct Settings<'a> {
+    /// The built-in profiles, plus whatever the user's configuration declares.
+    pub knowledge: &'static Knowledge,
+    pub enabled: &'a (dyn Fn(&str) -> bool + Sync),
+}
+
+/// Checks `inputs` with the built-in knowledge and the rules `enabled` says yes to.
 pub fn check(inputs: &[Input], enabled: &(dyn Fn(&str) -> bool + Sync)) -> Outcome {
-    let knowledge = Knowledge::builtin();
+    check_with(
+        inputs,
+        &Settings {
+            knowledge: Knowledge::builtin(),
+            enabled,
+        },
+    )
+}
+
+/// Checks `inputs` as `settings` say.
+pub fn check_with(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
+    let knowledge = settings.knowledge;
+    let enabled = settings.enabled;
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, inputs.len().max(1));
