@@ -1,19 +1,23 @@
 //! The command line: `connlint check`, `connlint rules`, `connlint explain`.
 
+use crate::baseline::{self, Keyer};
+use crate::config::{self, Config};
 use crate::diagnostic::{Severity, PARSE_ERROR};
-use crate::engine::{self, Input};
-use crate::report::{self, Format, Style};
+use crate::engine::{self, Input, Settings};
+use crate::report::{self, Format, Hidden, Style};
 use crate::rules;
+use crate::suppress;
 use clap::{Parser, Subcommand, ValueEnum};
-use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 const EXIT_CODES: &str = "\
 Exit codes:
   0  no finding at error level (warnings alone do not fail, unless --deny warnings)
   1  at least one finding at error level (or any finding with --deny warnings)
-  2  usage error, unknown rule, or a path that does not exist";
+  2  usage error, unknown rule, invalid configuration, unreadable baseline, or a path that
+     does not exist";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -44,8 +48,7 @@ pub enum Command {
 #[derive(clap::Args, Debug)]
 pub struct CheckArgs {
     /// Files and directories to check (directories are searched for `.rs` files, skipping
-    /// `target/` and hidden directories)
-    #[arg(default_value = ".")]
+    /// `target/` and hidden directories) [default: .]
     pub paths: Vec<PathBuf>,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -65,6 +68,20 @@ pub struct CheckArgs {
     /// Print findings only, no summary line
     #[arg(long, short)]
     pub quiet: bool,
+    /// Use this configuration file (`connlint.toml`, or a `Cargo.toml` with
+    /// `[package.metadata.connlint]`) instead of the one found by walking up from the path
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Check the buffer on standard input, reported as PATH (which need not exist); the
+    /// configuration that applies to PATH is used
+    #[arg(long, value_name = "PATH")]
+    pub stdin_filename: Option<PathBuf>,
+    /// Report only findings not recorded in this baseline file
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Record the current findings in this baseline file (written atomically) and exit 0
+    #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
+    pub write_baseline: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -155,48 +172,141 @@ fn rules_table() -> String {
 
 fn check(args: CheckArgs) -> u8 {
     for id in args.select.iter().chain(&args.ignore) {
-        if rules::by_id(id).is_none() && id != PARSE_ERROR {
+        if !config::known_id(id) {
+            let hint = config::suggestion(id)
+                .map(|k| format!(" (did you mean `{k}`?)"))
+                .unwrap_or_default();
             eprintln!(
-                "error: unknown rule `{id}` in --select/--ignore\n\nknown rules:\n{}",
-                known_ids()
+                "error: unknown rule `{id}` in --select/--ignore{hint}\n\nknown rules:\n{}",
+                config::known_ids_list()
             );
             return exit::USAGE;
         }
     }
-    let files = match crate::walk::rust_files(&args.paths) {
-        Ok(f) => f,
+    let color_err = use_color(args.color, std::io::stderr().is_terminal());
+    if args.stdin_filename.is_some() && !args.paths.is_empty() {
+        eprintln!("error: --stdin-filename checks standard input; do not pass PATHS with it");
+        return exit::USAGE;
+    }
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+
+    // The configuration that applies to the checked path (or to the stdin buffer's path).
+    let start = args
+        .stdin_filename
+        .clone()
+        .unwrap_or_else(|| paths[0].clone());
+    let loaded = match &args.config {
+        Some(file) => Config::load(file),
+        None => match Config::discover(&start) {
+            Some(file) => Config::load(&file),
+            None => Ok(Config::default_at(config::absolute(Path::new(".")))),
+        },
+    };
+    let cfg = match loaded.and_then(|c| c.knowledge().map(|k| (c, k))) {
+        Ok(c) => c,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprint!("{}", e.render(color_err));
             return exit::USAGE;
         }
     };
-    let inputs: Vec<Input> = files
-        .into_iter()
-        .map(|path| Input { path, text: None })
-        .collect();
+    let (cfg, knowledge) = cfg;
+
+    let inputs: Vec<Input> = match &args.stdin_filename {
+        Some(name) => {
+            let mut text = String::new();
+            if let Err(e) = std::io::stdin().read_to_string(&mut text) {
+                eprintln!("error: cannot read standard input: {e}");
+                return exit::USAGE;
+            }
+            let input = Input {
+                path: name.clone(),
+                text: Some(text),
+            };
+            if cfg.is_checked(name) {
+                vec![input]
+            } else {
+                Vec::new()
+            }
+        }
+        None => match crate::walk::rust_files(&paths) {
+            Ok(files) => files
+                .into_iter()
+                .filter(|p| cfg.is_checked(p))
+                .map(|path| Input { path, text: None })
+                .collect(),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::USAGE;
+            }
+        },
+    };
     let enabled = |id: &str| {
-        (args.select.is_empty() || args.select.iter().any(|s| s == id))
+        !cfg.is_off(id)
+            && (args.select.is_empty() || args.select.iter().any(|s| s == id))
             && !args.ignore.iter().any(|s| s == id)
     };
-    let mut outcome = engine::check(&inputs, &enabled);
-    outcome
-        .findings
-        .retain(|f| f.rule != PARSE_ERROR || enabled(PARSE_ERROR));
-
-    let color = match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::io::stdout().is_terminal()
+    let mut outcome = engine::check_with(
+        &inputs,
+        &Settings {
+            knowledge,
+            enabled: &enabled,
+        },
+    );
+    // Suppressions, then levels (diagnostics included), then the baseline.
+    let applied = suppress::apply(&mut outcome, &inputs, &enabled);
+    outcome.findings.retain(|f| enabled(f.rule));
+    for f in &mut outcome.findings {
+        if let Some(sev) = cfg.level(f.rule).and_then(|l| l.severity()) {
+            f.severity = sev;
         }
+    }
+    let mut hidden = Hidden {
+        suppressed: applied.suppressed,
+        ..Hidden::default()
     };
+
+    if let Some(file) = &args.write_baseline {
+        let mut keyer = Keyer::new(file, &outcome.sources);
+        let entries = baseline::entries(&outcome.findings, &mut keyer);
+        let n = entries.len();
+        if let Err(e) = baseline::write(file, entries) {
+            eprintln!("error: cannot write baseline {}: {e}", file.display());
+            return exit::USAGE;
+        }
+        eprintln!(
+            "connlint: wrote {} with {} ({} distinct)",
+            file.display(),
+            count_of(outcome.findings.len(), "finding"),
+            n
+        );
+        return exit::CLEAN;
+    }
+    if let Some(file) = &args.baseline {
+        let base = match baseline::read(file) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("error: {}: {e}", file.display());
+                return exit::USAGE;
+            }
+        };
+        let mut keyer = Keyer::new(file, &outcome.sources);
+        let filtered = baseline::filter(&mut outcome.findings, &base, &mut keyer);
+        hidden.baselined = filtered.matched;
+        hidden.stale = filtered.stale;
+    }
+
+    let color = use_color(args.color, std::io::stdout().is_terminal());
     let text = report::render(
         args.format,
         &outcome,
         &Style {
             color,
             quiet: args.quiet,
+            hidden,
         },
     );
     write_stdout(&text);
@@ -209,6 +319,22 @@ fn check(args: CheckArgs) -> u8 {
         exit::FINDINGS
     } else {
         exit::CLEAN
+    }
+}
+
+fn count_of(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+fn use_color(choice: ColorChoice, terminal: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && terminal,
     }
 }
 

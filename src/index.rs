@@ -782,12 +782,21 @@ impl Resolver<'_> {
         let full = scope.expand(segs);
         // Wrapper names are matched as imported (`use std::sync::Mutex as StdMutex`).
         let n = full.last().map_or(n, String::as_str);
-        let library_path = full.len() > 1 && self.idx.knowledge.is_root(&full[0]);
+        let k = self.idx.knowledge;
+        // Module roots of user-declared functions (`db` in `db::get_conn`) are not crates:
+        // `db::Row` may still be a crate-local struct.
+        let library_path = full.len() > 1 && k.is_root(&full[0]) && !k.is_user_root(&full[0]);
         if library_path {
             if let Some(id) = self.idx.library_type(file, segs) {
                 return Ty::Db(id);
             }
         } else {
+            // A type declared in the user's configuration wins over a local struct of the
+            // same name (`struct AppDb { pool: PgPool }` declared as a pool with an acquire
+            // method `conn`).
+            if let Some(id) = k.user_type(n) {
+                return Ty::Db(id);
+            }
             if self.idx.aliases.contains_key(n) {
                 let t = self.alias(n);
                 if !t.is_unknown() {

@@ -1,7 +1,9 @@
 //! connlint: finds database connection leaks and pool-exhaustion hazards in Rust code, from
 //! source alone.
 
+pub mod baseline;
 pub mod cli;
+pub mod config;
 pub mod diagnostic;
 pub mod engine;
 pub mod flow;
@@ -10,5 +12,6 @@ pub mod profile;
 pub mod report;
 pub mod rules;
 pub mod source;
+pub mod suppress;
 pub mod types;
 pub mod walk;

@@ -207,6 +207,10 @@ pub struct Profile {
     pub functions: Vec<FnDef>,
 }
 
+/// The name of the profile built from the user's configuration (`[[types]]`, `[[methods]]`,
+/// `[[functions]]` and `blocking` in `connlint.toml`). No built-in profile has this name.
+pub const USER_PROFILE: &str = "configured";
+
 /// The profiles shipped with connlint, embedded at build time.
 pub const BUILTIN: &[(&str, &str)] = &include!(concat!(env!("OUT_DIR"), "/profiles.rs"));
 
@@ -376,6 +380,24 @@ impl Knowledge {
             }
         }
         Ok(k)
+    }
+
+    /// A type the user's configuration declares under this name. Such a type wins over a
+    /// crate-local struct of the same name: declaring it is how a user says what it is.
+    pub fn user_type(&self, name: &str) -> Option<TypeId> {
+        self.types_named(name)
+            .iter()
+            .copied()
+            .find(|t| self.profile(*t).name == USER_PROFILE)
+    }
+
+    /// Is `root` a path root only the user's configuration declares (a crate-local module such
+    /// as `db` in `db::get_conn`), not a library crate of a built-in profile?
+    pub fn is_user_root(&self, root: &str) -> bool {
+        self.profiles_for_root(root)
+            .iter()
+            .all(|&p| self.profiles[p as usize].name == USER_PROFILE)
+            && self.is_root(root)
     }
 
     pub fn ty(&self, id: TypeId) -> &TypeDef {

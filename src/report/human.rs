@@ -25,12 +25,31 @@ pub fn render(outcome: &Outcome, style: &Style) -> String {
     if !style.quiet {
         let errors = count(&outcome.findings, Severity::Error);
         let warnings = count(&outcome.findings, Severity::Warning);
-        let _ = writeln!(
+        let _ = write!(
             out,
             "connlint: {} in {} checked",
             summary(errors, warnings),
             plural(outcome.files_checked, "file")
         );
+        let h = style.hidden;
+        let mut notes = Vec::new();
+        if h.suppressed > 0 {
+            notes.push(format!("{} suppressed", h.suppressed));
+        }
+        if h.baselined > 0 {
+            notes.push(format!("{} in the baseline", h.baselined));
+        }
+        if h.stale > 0 {
+            notes.push(format!(
+                "{} baselined fixed: rewrite the baseline with --write-baseline",
+                h.stale
+            ));
+        }
+        if notes.is_empty() {
+            out.push('\n');
+        } else {
+            let _ = writeln!(out, " ({})", notes.join(", "));
+        }
     }
     out
 }

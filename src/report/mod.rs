@@ -4,8 +4,10 @@
 use crate::diagnostic::{Finding, Severity};
 use crate::engine::Outcome;
 
+mod github;
 mod human;
 mod json;
+pub mod sarif;
 mod short;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -16,11 +18,26 @@ pub enum Format {
     Short,
     /// One JSON document (schema in the README)
     Json,
+    /// SARIF 2.1.0, for code scanning uploads
+    Sarif,
+    /// GitHub Actions workflow commands (`::error file=..,line=..::`), for annotations
+    Github,
 }
 
 pub struct Style {
     pub color: bool,
     pub quiet: bool,
+    /// What the summary line adds: findings hidden by suppressions and by the baseline.
+    pub hidden: Hidden,
+}
+
+/// Findings not shown, counted for the human summary line.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Hidden {
+    pub suppressed: usize,
+    pub baselined: usize,
+    /// Baseline entries that matched nothing (fixed findings).
+    pub stale: usize,
 }
 
 /// Renders a run's findings in the chosen format.
@@ -29,6 +46,8 @@ pub fn render(format: Format, outcome: &Outcome, style: &Style) -> String {
         Format::Human => human::render(outcome, style),
         Format::Short => short::render(&outcome.findings),
         Format::Json => json::render(outcome),
+        Format::Sarif => sarif::render(outcome),
+        Format::Github => github::render(&outcome.findings),
     }
 }
 
