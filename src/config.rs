@@ -68,6 +68,18 @@ pub fn known_ids_list() -> String {
         .collect()
 }
 
+/// The keys of the top level of a configuration.
+const TOP_LEVEL_KEYS: &[&str] = &[
+    "rules",
+    "include",
+    "exclude",
+    "blocking",
+    "types",
+    "methods",
+    "functions",
+    "release",
+];
+
 /// The known id nearest to a misspelt one, if one is close.
 pub fn suggestion(id: &str) -> Option<&'static str> {
     rules::all()
@@ -408,7 +420,15 @@ impl Config {
                     format!("unknown rule `{}`", id.get_ref()),
                     "not a rule id",
                 );
-                e.help = Some(unknown_id_help(id.get_ref()));
+                e.help = Some(if TOP_LEVEL_KEYS.contains(&id.get_ref().as_str()) {
+                    format!(
+                        "`{0}` is a top-level key, but TOML puts every key after a `[rules]` \
+                         header into that table: move `{0} = ..` above `[rules]`",
+                        id.get_ref()
+                    )
+                } else {
+                    unknown_id_help(id.get_ref())
+                });
                 return Err(e);
             }
             let (level, options) = rule_setting(id.get_ref(), setting, errors)?;
@@ -784,6 +804,12 @@ mod tests {
                 "forgoten-connection".into()
             )
         );
+        let e = parse("[rules]\nforgotten-connection = \"warn\"\nblocking = [\"a::b\"]\n")
+            .expect_err("blocking inside [rules]");
+        assert!(e
+            .help
+            .unwrap()
+            .contains("move `blocking = ..` above `[rules]`"));
         let (m, at) = err_at("[rules]\nforgotten-connection = \"loud\"\n");
         assert!(m.contains("invalid level"), "{m}");
         assert_eq!(at, "\"loud\"");

@@ -361,6 +361,41 @@ pub async fn fine(db: &AppDb) -> Result<(), Error> {
 }
 
 #[test]
+fn user_declared_acquire_functions_give_connections() {
+    let config = "\
+[[types]]
+name = \"DbConn\"
+kind = \"connection\"
+
+[[functions]]
+paths = [\"db::checkout\"]
+role = \"acquire\"
+returns = \"DbConn\"
+async = true
+fallible = true
+";
+    let code_text = "\
+pub async fn a(pool: &Pool) -> Result<(), E> {
+    let c = db::checkout(pool).await?;
+    std::mem::forget(c);
+    Ok(())
+}
+
+pub async fn b(pool: &Pool) -> Result<(), E> {
+    let c = db::checkout(pool).await?;
+    c.ping().await?;
+    Ok(())
+}
+";
+    let dir = project(&[("src/lib.rs", code_text), ("connlint.toml", config)]);
+    let (lines, _) = short(dir.path(), &[]);
+    assert_eq!(
+        heads(&lines),
+        ["src/lib.rs:3:5: error[forgotten-connection]"]
+    );
+}
+
+#[test]
 fn configured_blocking_calls_count_as_blocking() {
     let code_text = "\
 use sqlx::PgPool;
