@@ -6,7 +6,7 @@
 //! analyses exactly those files. Only span-free facts (`FileFacts`, `Finding`) cross threads.
 
 use crate::diagnostic::{Finding, Label, Severity, Span, PARSE_ERROR};
-use crate::flow;
+use crate::flow::{self, Acquirers, Summary};
 use crate::index::{CrateIndex, FileFacts, FileId};
 use crate::profile::Knowledge;
 use crate::rules::{self, FileCx};
@@ -43,6 +43,8 @@ struct Parsed {
     id: FileId,
     source: SourceFile,
     ast: syn::File,
+    bodies: Option<Vec<flow::Body>>,
+    failure: Option<Finding>,
 }
 
 thread_local! {
@@ -132,22 +134,53 @@ pub fn check_with(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
     }
     let index = CrateIndex::build(knowledge, all_facts);
 
-    // 3. Analyse each parsed file on the thread that parsed it.
-    let third = pool.broadcast(|_| {
+    // 3. Follow the connections of every body, on the thread that parsed its file, and
+    //    gather what each function does for the crate-wide picture.
+    let summaries = pool.broadcast(|_| {
         PENDING.with(|p| p.borrow_mut().clear());
+        PARSED.with(|p| {
+            let mut parsed = p.borrow_mut();
+            let mut summaries = Vec::new();
+            for file in parsed.iter_mut() {
+                let bodies = catch_unwind(AssertUnwindSafe(|| {
+                    flow::analyse_file(&index, file.id, &file.ast)
+                }));
+                match bodies {
+                    Ok(bodies) => {
+                        for b in &bodies {
+                            let pos = |s: proc_macro2::Span| file.source.span(s).start;
+                            summaries.push(Summary::of(b, &file.source.path, pos));
+                        }
+                        file.bodies = Some(bodies);
+                    }
+                    Err(panic) => file.failure = Some(internal_error(&file.source, panic)),
+                }
+            }
+            summaries
+        })
+    });
+    let acquirers = Acquirers::compute(summaries.into_iter().flatten().collect());
+
+    // 4. Run the rules.
+    let third = pool.broadcast(|_| {
         let parsed = PARSED.with(|p| std::mem::take(&mut *p.borrow_mut()));
         let mut out = Vec::new();
         let mut parsed_count = 0;
         for file in parsed {
             parsed_count += 1;
-            let found = catch_unwind(AssertUnwindSafe(|| {
-                let bodies = flow::analyse_file(&index, file.id, &file.ast);
-                let mut cx = FileCx::new(&index, file.id, &file.source, &file.ast, &bodies);
-                rules::run(&mut cx, enabled);
-                cx.findings
-            }))
-            .unwrap_or_else(|panic| vec![internal_error(&file.source, panic)]);
+            let found = match (&file.bodies, file.failure) {
+                (_, Some(failure)) => vec![failure],
+                (Some(bodies), None) => catch_unwind(AssertUnwindSafe(|| {
+                    let mut cx =
+                        FileCx::new(&index, &acquirers, file.id, &file.source, &file.ast, bodies);
+                    rules::run(&mut cx, enabled);
+                    cx.findings
+                }))
+                .unwrap_or_else(|panic| vec![internal_error(&file.source, panic)]),
+                (None, None) => Vec::new(),
+            };
             let keep_source = !found.is_empty();
+            drop(file.bodies);
             drop(file.ast);
             out.push((found, keep_source.then_some(file.source)));
         }
@@ -241,7 +274,15 @@ fn parse_into_tls(
     match parsed {
         Ok(Ok(ast)) => {
             facts.push((id, FileFacts::of(id, &ast)));
-            PARSED.with(|p| p.borrow_mut().push(Parsed { id, source, ast }));
+            PARSED.with(|p| {
+                p.borrow_mut().push(Parsed {
+                    id,
+                    source,
+                    ast,
+                    bodies: None,
+                    failure: None,
+                })
+            });
         }
         Ok(Err(e)) => {
             let at = source.span(e.span());

@@ -6,7 +6,7 @@
 use crate::profile::{Kind, Knowledge, TypeId};
 use crate::types::{Held, Ty};
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use syn::visit::Visit;
 
 pub type FileId = usize;
@@ -205,25 +205,31 @@ impl FileFacts {
                             file,
                             fields,
                             db_guard,
+                            variants: 0,
                         },
                     ));
                 }
                 syn::Item::Enum(e) => {
+                    // Enum fields are named `variant#field`: a value holds a connection only
+                    // if every variant does.
                     let fields = e
                         .variants
                         .iter()
-                        .flat_map(|v| v.fields.iter())
                         .enumerate()
-                        .map(|(i, f)| (format!("#{i}"), TypeExpr::of(&f.ty)))
+                        .flat_map(|(vi, v)| {
+                            v.fields
+                                .iter()
+                                .enumerate()
+                                .map(move |(fi, f)| (format!("{vi}#{fi}"), TypeExpr::of(&f.ty)))
+                        })
                         .collect();
-                    self.structs.push((
-                        e.ident.to_string(),
-                        RawStruct {
-                            file,
-                            fields,
-                            db_guard: false,
-                        },
-                    ));
+                    let raw = RawStruct {
+                        file,
+                        fields,
+                        db_guard: false,
+                        variants: e.variants.len(),
+                    };
+                    self.structs.push((e.ident.to_string(), raw));
                 }
                 syn::Item::Fn(f) => self.add_fn(file, &f.sig, None),
                 syn::Item::Static(s) => self
@@ -270,6 +276,9 @@ impl FileFacts {
             },
             is_async: sig.asyncness.is_some(),
             self_ty: self_ty.map(str::to_string),
+            self_by_value: sig
+                .receiver()
+                .is_some_and(|r| matches!(r.kind, syn::ReceiverKind::Value)),
         };
         let name = sig.ident.to_string();
         match self_ty {
@@ -286,6 +295,8 @@ struct RawFn {
     ret: Option<TypeExpr>,
     is_async: bool,
     self_ty: Option<String>,
+    /// Takes `self` by value.
+    self_by_value: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -294,6 +305,8 @@ struct RawStruct {
     fields: Vec<(String, TypeExpr)>,
     /// `#[database("..")]` (rocket_sync_db_pools): a request guard holding a pooled connection.
     db_guard: bool,
+    /// For enums, the number of variants (0 for structs).
+    variants: usize,
 }
 
 /// Crate-wide facts. Built once per run, shared read-only by every file's analysis.
@@ -313,6 +326,9 @@ pub struct CrateIndex {
     method_ret: HashMap<(String, String), Ty>,
     static_ty: HashMap<String, Ty>,
     holds: HashMap<String, Held>,
+    /// What each local struct holds in a field of its own (not inside a collection or an
+    /// `Option`): a value of that struct *is* a connection for the hold rules.
+    holds_direct: HashMap<String, Held>,
 }
 
 /// Names whose value is reached through `Deref` or a lock: `Arc<PgPool>` is a pool.
@@ -432,6 +448,7 @@ impl CrateIndex {
             method_ret: HashMap::new(),
             static_ty: HashMap::new(),
             holds: HashMap::new(),
+            holds_direct: HashMap::new(),
         };
         for (id, f) in files.into_iter().enumerate() {
             idx.scopes.push(f.scope);
@@ -512,36 +529,79 @@ impl CrateIndex {
         self.method_ret = method_ret;
         self.static_ty = static_ty;
         // What each local struct holds, to a fixed point (structs nest).
+        self.holds = self.struct_holdings(false);
+        self.holds_direct = self.struct_holdings(true);
+    }
+
+    /// What `ty` holds, given what is known so far of local structs; `direct` stops at
+    /// collections, options and cells.
+    fn held_with(&self, ty: &Ty, found: &HashMap<String, Held>, direct: bool) -> Option<Held> {
+        match ty {
+            Ty::Db(id) => Some(Held {
+                kind: self.knowledge.ty(*id).kind,
+                ty: *id,
+                wrapper: None,
+            }),
+            Ty::Local(name) => found.get(name).cloned(),
+            Ty::Future(t) => self.held_with(t, found, direct),
+            Ty::Fallible(t) | Ty::Collection(t) | Ty::Iter(t) | Ty::Cell(t) if !direct => {
+                self.held_with(t, found, direct)
+            }
+            Ty::Tuple(ts) if !direct => ts
+                .iter()
+                .filter_map(|t| self.held_with(t, found, direct))
+                .max_by_key(|h| rank(h.kind)),
+            _ => None,
+        }
+    }
+
+    fn struct_holdings(&self, direct: bool) -> HashMap<String, Held> {
         let names: Vec<String> = self.structs.keys().cloned().collect();
+        let mut found: HashMap<String, Held> = HashMap::new();
         loop {
             let mut changed = false;
             for name in &names {
-                if self.holds.contains_key(name) {
+                if found.contains_key(name) {
                     continue;
                 }
                 let guard = self.structs[name].iter().any(|d| d.db_guard);
+                let variants = self.structs[name]
+                    .iter()
+                    .map(|d| d.variants)
+                    .max()
+                    .unwrap_or(0);
                 let mut best: Option<Held> = None;
-                for ((s, _), ty) in &self.field_ty {
+                let mut holding_variants = BTreeSet::new();
+                for ((s, f), ty) in &self.field_ty {
                     if s != name {
                         continue;
                     }
-                    if let Some(h) = self.held_in(ty) {
+                    if let Some(h) = self.held_with(ty, &found, direct) {
+                        if let Some((v, _)) = f.split_once('#') {
+                            if h.kind.holds_connection() {
+                                holding_variants.insert(v.to_string());
+                            }
+                        }
                         if best.as_ref().is_none_or(|b| rank(h.kind) > rank(b.kind)) {
                             best = Some(h);
                         }
                     }
+                }
+                // A value of an enum is a connection only if whichever variant it is holds one.
+                if direct && variants > 0 && holding_variants.len() < variants {
+                    best = None;
                 }
                 if let Some(mut h) = best {
                     if guard && h.kind == Kind::Raw {
                         h.kind = Kind::Connection;
                     }
                     h.wrapper.get_or_insert_with(|| name.clone());
-                    self.holds.insert(name.clone(), h);
+                    found.insert(name.clone(), h);
                     changed = true;
                 }
             }
             if !changed {
-                break;
+                return found;
             }
         }
     }
@@ -576,6 +636,20 @@ impl CrateIndex {
         }
     }
 
+    /// The connection a value holds for the flow model: the value itself, or a crate-local
+    /// wrapper with the connection in a field of its own (not in a collection or `Option`).
+    pub fn value_held(&self, ty: &Ty) -> Option<Held> {
+        match ty.settled() {
+            Ty::Db(id) => Some(Held {
+                kind: self.knowledge.ty(*id).kind,
+                ty: *id,
+                wrapper: None,
+            }),
+            Ty::Local(name) => self.holds_direct.get(name).cloned(),
+            _ => None,
+        }
+    }
+
     pub fn field(&self, owner: &str, field: &str) -> Option<&Ty> {
         self.field_ty.get(&(owner.to_string(), field.to_string()))
     }
@@ -587,6 +661,17 @@ impl CrateIndex {
     }
     pub fn has_fn(&self, name: &str) -> bool {
         self.fns.contains_key(name)
+    }
+    /// Does this crate-local method take `self` by value (so calling it moves the receiver)?
+    pub fn method_takes_self(&self, owner: &str, name: &str) -> bool {
+        self.methods
+            .get(&(owner.to_string(), name.to_string()))
+            .is_some_and(|defs| defs.iter().any(|d| d.self_by_value))
+    }
+
+    pub fn has_method(&self, owner: &str, name: &str) -> bool {
+        self.methods
+            .contains_key(&(owner.to_string(), name.to_string()))
     }
     pub fn static_type(&self, name: &str) -> Option<&Ty> {
         self.static_ty.get(name)

@@ -32,6 +32,7 @@ impl Rule for DetachedConnection {
                         let Some(arg) = ev.args.first() else { continue };
                         (path[path.len().saturating_sub(2)..].join("::"), arg)
                     }
+                    _ => continue,
                 };
                 // A detach call resolves only on an anchored receiver; the anchor may be the
                 // library type itself or a crate-local wrapper's field.

@@ -2,16 +2,21 @@
 //! keeps the three in step.
 
 use crate::diagnostic::{Finding, Label, Severity};
-use crate::flow::{Body, Value};
+use crate::flow::{Acquirers, Body, HeldRef, Value};
 use crate::index::{CrateIndex, FileId};
 use crate::source::SourceFile;
 use crate::types::Held;
 use proc_macro2::Span;
 
 mod accumulated_connections;
+mod blocking_acquire_in_async;
+mod connection_in_background_task;
 mod connection_in_static;
 mod detached_connection;
 mod forgotten_connection;
+mod held_across_await;
+mod held_across_blocking;
+mod nested_acquire;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Family {
@@ -55,6 +60,11 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &detached_connection::DetachedConnection,
         &connection_in_static::ConnectionInStatic,
         &accumulated_connections::AccumulatedConnections,
+        &held_across_await::HeldAcrossAwait,
+        &held_across_blocking::HeldAcrossBlocking,
+        &nested_acquire::NestedAcquire,
+        &connection_in_background_task::ConnectionInBackgroundTask,
+        &blocking_acquire_in_async::BlockingAcquireInAsync,
     ]
 }
 
@@ -65,6 +75,8 @@ pub fn by_id(id: &str) -> Option<&'static dyn Rule> {
 /// What a rule sees of one file, and where it reports.
 pub struct FileCx<'a> {
     pub index: &'a CrateIndex,
+    /// Crate-local functions that acquire, and those run as background tasks.
+    pub acquirers: &'a Acquirers,
     pub file: FileId,
     pub source: &'a SourceFile,
     pub ast: &'a syn::File,
@@ -76,6 +88,7 @@ pub struct FileCx<'a> {
 impl<'a> FileCx<'a> {
     pub fn new(
         index: &'a CrateIndex,
+        acquirers: &'a Acquirers,
         file: FileId,
         source: &'a SourceFile,
         ast: &'a syn::File,
@@ -83,6 +96,7 @@ impl<'a> FileCx<'a> {
     ) -> FileCx<'a> {
         FileCx {
             index,
+            acquirers,
             file,
             source,
             ast,
@@ -114,6 +128,27 @@ impl<'a> FileCx<'a> {
 
     /// Reports a finding of the running rule: `at` is the hazard with its label, `labels` the
     /// places that explain it.
+    /// "`conn`" or "a temporary connection", for messages.
+    pub fn held_name(&self, h: &HeldRef) -> String {
+        match &h.name {
+            Some(n) => format!("`{n}`"),
+            None => format!("a temporary {}", h.held.kind.noun()),
+        }
+    }
+
+    /// The secondary label at the place a held connection came from.
+    pub fn origin_label(&self, h: &HeldRef) -> (Span, String) {
+        let what = self.describe(&h.held);
+        let text = match (&h.name, h.param) {
+            (Some(n), true) => {
+                format!("`{n}` ({what}) is held for the whole function: it comes in here")
+            }
+            (Some(n), false) => format!("`{n}` ({what}) is acquired here"),
+            (None, _) => format!("{what} acquired here"),
+        };
+        (h.origin, text)
+    }
+
     pub fn report(
         &mut self,
         at: (Span, String),
@@ -171,4 +206,11 @@ pub fn doc(id: &str) -> Option<&'static str> {
 /// Ids of every embedded doc (the meta test compares them with the registry).
 pub fn documented_ids() -> impl Iterator<Item = &'static str> {
     DOCS.iter().map(|(n, _)| *n)
+}
+
+/// Held connections that matter to the hold rules: those that occupy a pool slot, and any
+/// connection received from the caller (which is usually a pooled one, dereferenced).
+pub fn slot_holders(held: &[HeldRef]) -> impl Iterator<Item = &HeldRef> {
+    held.iter()
+        .filter(|h| h.held.kind.holds_pool_slot() || (h.param && h.held.kind.holds_connection()))
 }

@@ -1,0 +1,148 @@
+//! Interprocedural facts: which crate-local functions and methods acquire a connection
+//! (directly or through the functions they call, across files, to a fixed point), and which
+//! run as background tasks.
+
+use super::{Acquisition, Body, EventKind};
+use crate::diagnostic::Pos;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+/// How other code refers to a function: a free function by name, a method or associated
+/// function by its type and name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CalleeKey {
+    Fn(String),
+    Method(String, String),
+}
+
+impl std::fmt::Display for CalleeKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CalleeKey::Fn(n) => write!(f, "{n}"),
+            CalleeKey::Method(t, n) => write!(f, "{t}::{n}"),
+        }
+    }
+}
+
+/// Where a function acquires, for messages ("`load_user` acquires a connection at
+/// src/db.rs:42").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AcquireSite {
+    pub path: PathBuf,
+    pub pos: Pos,
+    /// The pool, as the acquiring code names it.
+    pub pool: Option<String>,
+    /// The chain of calls that leads there, when not direct (`load_user` → `get_conn`).
+    pub via: Vec<String>,
+}
+
+/// What one body contributes to the crate-wide facts.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub key: CalleeKey,
+    pub acquires: Option<AcquireSite>,
+    pub calls: BTreeSet<CalleeKey>,
+    /// Crate-local functions this body runs as background tasks.
+    pub spawns: BTreeSet<CalleeKey>,
+}
+
+impl Summary {
+    pub fn of(
+        body: &Body,
+        path: &std::path::Path,
+        pos: impl Fn(proc_macro2::Span) -> Pos,
+    ) -> Summary {
+        let mut acquires = None;
+        let mut calls = BTreeSet::new();
+        let mut spawns = BTreeSet::new();
+        for ev in &body.events {
+            match &ev.kind {
+                EventKind::Acquire { how, .. } if acquires.is_none() => {
+                    let (pool, via) = match how {
+                        Acquisition::Direct { pool } | Acquisition::Executor { pool } => {
+                            (pool.clone(), vec![])
+                        }
+                        Acquisition::Helper { callee } => (None, vec![callee.clone()]),
+                        // Guards are taken by the framework, not by calling this function.
+                        Acquisition::Guard { .. } => continue,
+                    };
+                    acquires = Some(AcquireSite {
+                        path: path.to_path_buf(),
+                        pos: pos(ev.span),
+                        pool,
+                        via,
+                    });
+                }
+                EventKind::LocalCall { key, .. } => {
+                    if ev.ctx.in_task {
+                        spawns.insert(key.clone());
+                    }
+                    calls.insert(key.clone());
+                }
+                EventKind::SpawnFn { key } => {
+                    spawns.insert(key.clone());
+                }
+                _ => {}
+            }
+        }
+        Summary {
+            key: body.key.clone(),
+            acquires,
+            calls,
+            spawns,
+        }
+    }
+}
+
+/// The crate-wide answer: every function that acquires, and every function run as a task.
+#[derive(Debug, Default)]
+pub struct Acquirers {
+    sites: BTreeMap<CalleeKey, AcquireSite>,
+    spawned: BTreeSet<CalleeKey>,
+}
+
+impl Acquirers {
+    /// Propagates acquisitions from callees to callers until nothing changes.
+    pub fn compute(summaries: Vec<Summary>) -> Acquirers {
+        let mut sites: BTreeMap<CalleeKey, AcquireSite> = BTreeMap::new();
+        let mut calls: BTreeMap<CalleeKey, BTreeSet<CalleeKey>> = BTreeMap::new();
+        let mut spawned = BTreeSet::new();
+        for s in summaries {
+            if let Some(site) = s.acquires {
+                sites.entry(s.key.clone()).or_insert(site);
+            }
+            spawned.extend(s.spawns);
+            calls.entry(s.key).or_default().extend(s.calls);
+        }
+        loop {
+            let mut added = Vec::new();
+            for (caller, callees) in &calls {
+                if sites.contains_key(caller) {
+                    continue;
+                }
+                if let Some((callee, site)) =
+                    callees.iter().find_map(|c| sites.get(c).map(|s| (c, s)))
+                {
+                    let mut site = site.clone();
+                    site.via.insert(0, callee.to_string());
+                    added.push((caller.clone(), site));
+                }
+            }
+            if added.is_empty() {
+                break;
+            }
+            sites.extend(added);
+        }
+        Acquirers { sites, spawned }
+    }
+
+    /// Where calling `key` acquires a connection, if it does.
+    pub fn site(&self, key: &CalleeKey) -> Option<&AcquireSite> {
+        self.sites.get(key)
+    }
+
+    /// Does something in the crate run `key` as a background task?
+    pub fn is_spawned(&self, key: &CalleeKey) -> bool {
+        self.spawned.contains(key)
+    }
+}
