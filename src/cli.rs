@@ -264,6 +264,12 @@ fn check(args: CheckArgs) -> u8 {
             f.severity = sev;
         }
     }
+    crate::testcode::apply(
+        &mut outcome.findings,
+        &outcome.sources,
+        &cfg.root,
+        cfg.tests,
+    );
     let mut hidden = Hidden {
         suppressed: applied.suppressed,
         ..Hidden::default()

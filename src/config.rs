@@ -6,6 +6,7 @@
 //! include = ["src/**"]                 # only these files (default: every .rs file)
 //! exclude = ["src/generated/**"]       # never these
 //! blocking = ["metrics::flush_sync"]   # extra calls that block the thread
+//! tests = "warn"                       # test code: "check" (default), "warn" or "skip"
 //!
 //! [rules]
 //! held-across-await = "error"          # "error", "warn" or "off"
@@ -71,6 +72,7 @@ pub fn known_ids_list() -> String {
 /// The keys of the top level of a configuration.
 const TOP_LEVEL_KEYS: &[&str] = &[
     "rules",
+    "tests",
     "include",
     "exclude",
     "blocking",
@@ -141,6 +143,20 @@ impl Level {
     }
 }
 
+/// How findings in test code (`tests/`, `benches/`, `#[cfg(test)]` modules, `#[test]`
+/// functions) are treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TestCode {
+    /// Like any other code (the default).
+    #[default]
+    Check,
+    /// Reported as warnings, whatever the rule's level.
+    Warn,
+    /// Not reported.
+    Skip,
+}
+
 /// A manual release API (`lock_conn` / `unlock_conn`): every path from the acquisition must
 /// reach the release. Used by the `release-skipped` rule.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -170,6 +186,8 @@ struct Raw {
     exclude: Vec<Spanned<String>>,
     #[serde(default)]
     blocking: Vec<Spanned<String>>,
+    #[serde(default)]
+    tests: TestCode,
     #[serde(default)]
     types: Vec<Spanned<TypeDef>>,
     #[serde(default)]
@@ -212,6 +230,8 @@ pub struct Config {
     user_profile: Option<String>,
     /// Manual release APIs (`[[release]]`).
     pub release: Vec<ReleasePair>,
+    /// How findings in test code are treated.
+    pub tests: TestCode,
 }
 
 /// A configuration mistake, with the place in the file it was found at.
@@ -334,6 +354,7 @@ impl Config {
             exclude: GlobSet::empty(),
             user_profile: None,
             release: Vec::new(),
+            tests: TestCode::Check,
         }
     }
 
@@ -445,6 +466,7 @@ impl Config {
         config.exclude = globs(&raw.exclude, errors)?;
         config.user_profile = user_profile(&raw, table, errors)?;
         config.release = raw.release.iter().map(|r| r.get_ref().clone()).collect();
+        config.tests = raw.tests;
         Ok(config)
     }
 
@@ -866,6 +888,16 @@ mod tests {
         assert!(k.function(p, "AppDb", "open").is_some());
         let wait = k.function(p, "replica", "wait_for_sync").unwrap();
         assert!(wait.blocking && wait.role == crate::profile::Role::Block);
+    }
+
+    #[test]
+    fn test_code_setting() {
+        assert_eq!(parse("").unwrap().tests, TestCode::Check);
+        assert_eq!(parse("tests = \"skip\"\n").unwrap().tests, TestCode::Skip);
+        assert_eq!(parse("tests = \"warn\"\n").unwrap().tests, TestCode::Warn);
+        let (m, at) = err_at("tests = \"ignore\"\n");
+        assert!(m.contains("unknown variant `ignore`"), "{m}");
+        assert_eq!(at, "\"ignore\"");
     }
 
     #[test]

@@ -13,5 +13,6 @@ pub mod report;
 pub mod rules;
 pub mod source;
 pub mod suppress;
+pub mod testcode;
 pub mod types;
 pub mod walk;

@@ -431,6 +431,53 @@ pub async fn report(pool: &PgPool) -> Result<(), sqlx::Error> {
 }
 
 #[test]
+fn test_code_is_checked_lowered_or_skipped_by_one_setting() {
+    let unit = format!(
+        "pub fn f() {{}}\n\n#[cfg(test)]\nmod tests {{\n{}}}\n",
+        FORGET.replace("async fn lock", "#[tokio::test]\nasync fn lock")
+    );
+    let dir = project(&[
+        ("src/lock.rs", FORGET),
+        ("src/unit.rs", &unit),
+        ("tests/it.rs", FORGET),
+        ("benches/b.rs", FORGET),
+    ]);
+    let sev = |lines: &[String]| -> Vec<String> {
+        heads(lines)
+            .iter()
+            .map(|h| {
+                let (path, rest) = h.split_once(':').unwrap();
+                format!("{path} {}", rest.split(' ').nth(1).unwrap())
+            })
+            .collect()
+    };
+    let (lines, _) = short(dir.path(), &[]);
+    assert_eq!(
+        sev(&lines),
+        [
+            "benches/b.rs error[forgotten-connection]",
+            "src/lock.rs error[forgotten-connection]",
+            "src/unit.rs error[forgotten-connection]",
+            "tests/it.rs error[forgotten-connection]",
+        ]
+    );
+    write(dir.path(), "connlint.toml", "tests = \"warn\"\n");
+    let (lines, _) = short(dir.path(), &[]);
+    assert_eq!(
+        sev(&lines),
+        [
+            "benches/b.rs warning[forgotten-connection]",
+            "src/lock.rs error[forgotten-connection]",
+            "src/unit.rs warning[forgotten-connection]",
+            "tests/it.rs warning[forgotten-connection]",
+        ]
+    );
+    write(dir.path(), "connlint.toml", "tests = \"skip\"\n");
+    let (lines, _) = short(dir.path(), &[]);
+    assert_eq!(sev(&lines), ["src/lock.rs error[forgotten-connection]"]);
+}
+
+#[test]
 fn select_and_ignore_combine_with_config_levels() {
     let dir = project(&[
         ("src/lock.rs", FORGET),
