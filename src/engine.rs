@@ -273,7 +273,10 @@ fn parse_into_tls(
     let parsed = catch_unwind(AssertUnwindSafe(|| syn::parse_file(&source.text)));
     match parsed {
         Ok(Ok(ast)) => {
-            facts.push((id, FileFacts::of(id, &ast)));
+            facts.push((
+                id,
+                FileFacts::of(id, &ast, &crate::index::module_of(&source.path)),
+            ));
             PARSED.with(|p| {
                 p.borrow_mut().push(Parsed {
                     id,

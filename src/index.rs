@@ -38,9 +38,15 @@ impl FileScope {
                 self.0.roots.insert(name.clone());
                 self.0.imports.insert(alias, vec![name]);
             }
-            // Function bodies are not scanned for `use`: items inside them are rare and the
-            // walk would visit every expression of the file a second time.
-            fn visit_block(&mut self, _: &'ast syn::Block) {}
+            // Only the statements of a block are scanned for `use` (`use diesel::dsl::count;`
+            // at the top of a function), not every expression of the file.
+            fn visit_block(&mut self, b: &'ast syn::Block) {
+                for stmt in &b.stmts {
+                    if let syn::Stmt::Item(syn::Item::Use(u)) = stmt {
+                        self.0.add_tree(&mut Vec::new(), &u.tree);
+                    }
+                }
+            }
         }
         let mut scope = FileScope::default();
         Uses(&mut scope).visit_file(file);
@@ -161,6 +167,78 @@ impl TypeExpr {
     }
 }
 
+/// Does a function body spawn tasks, or run work on a blocking thread? A crate-local
+/// `spawn_try_task(fut)` or `run_blocking(|| ..)` then behaves like the call it wraps.
+fn runs_off_thread(body: &syn::Block) -> (bool, bool) {
+    struct Calls(bool, bool);
+    impl Calls {
+        fn name(&mut self, n: &str) {
+            match n {
+                "spawn" | "spawn_local" | "spawn_with_handle" => self.0 = true,
+                "spawn_blocking" | "block_in_place" | "unblock" => self.1 = true,
+                _ => {}
+            }
+        }
+    }
+    impl<'ast> Visit<'ast> for Calls {
+        fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+            if let syn::Expr::Path(p) = &*c.func {
+                if let Some(last) = p.path.segments.last() {
+                    self.name(&last.ident.to_string());
+                }
+            }
+            syn::visit::visit_expr_call(self, c);
+        }
+        fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+            self.name(&m.method.to_string());
+            syn::visit::visit_expr_method_call(self, m);
+        }
+    }
+    let mut c = Calls(false, false);
+    c.visit_block(body);
+    (c.0, c.1)
+}
+
+/// Items inside item-position macros such as `cfg_if!` and `cfg_select!`: every brace group
+/// of the macro's tokens that parses as items.
+pub fn macro_items(mac: &syn::Macro) -> Vec<syn::Item> {
+    if mac.path.is_ident("macro_rules") {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for tt in mac.tokens.clone() {
+        if let proc_macro2::TokenTree::Group(g) = tt {
+            if g.delimiter() == proc_macro2::Delimiter::Brace {
+                if let Ok(file) = syn::parse2::<syn::File>(g.stream()) {
+                    out.extend(file.items);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The module a file is, for matching `module::function` paths: its stem, or the directory
+/// of a `mod.rs`, `lib.rs` or `main.rs`.
+pub fn module_of(path: &std::path::Path) -> String {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = if matches!(stem.as_str(), "mod" | "lib" | "main") {
+        let mut dir = path.parent();
+        if dir.and_then(|d| d.file_name()).is_some_and(|n| n == "src") {
+            dir = dir.and_then(|d| d.parent());
+        }
+        dir.and_then(|d| d.file_name())
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or(stem)
+    } else {
+        stem
+    };
+    name.replace('-', "_")
+}
+
 /// Everything the index needs from one file, extracted on the thread that parsed it.
 #[derive(Debug, Default, Clone)]
 pub struct FileFacts {
@@ -173,16 +251,17 @@ pub struct FileFacts {
 }
 
 impl FileFacts {
-    pub fn of(file: FileId, ast: &syn::File) -> FileFacts {
+    /// `module` is the module the file is (its stem, or its directory for `mod.rs`).
+    pub fn of(file: FileId, ast: &syn::File, module: &str) -> FileFacts {
         let mut facts = FileFacts {
             scope: FileScope::of(ast),
             ..FileFacts::default()
         };
-        facts.collect_items(file, &ast.items);
+        facts.collect_items(file, &ast.items, module);
         facts
     }
 
-    fn collect_items(&mut self, file: FileId, items: &[syn::Item]) {
+    fn collect_items(&mut self, file: FileId, items: &[syn::Item], module: &str) {
         for item in items {
             match item {
                 syn::Item::Type(t) => self
@@ -231,7 +310,7 @@ impl FileFacts {
                     };
                     self.structs.push((e.ident.to_string(), raw));
                 }
-                syn::Item::Fn(f) => self.add_fn(file, &f.sig, None),
+                syn::Item::Fn(f) => self.add_fn(file, &f.sig, Some(&f.block), None, module),
                 syn::Item::Static(s) => self
                     .statics
                     .push((s.ident.to_string(), TypeExpr::of(&s.ty))),
@@ -245,7 +324,7 @@ impl FileFacts {
                     };
                     for it in &i.items {
                         if let syn::ImplItem::Fn(m) = it {
-                            self.add_fn(file, &m.sig, Some(&self_name));
+                            self.add_fn(file, &m.sig, Some(&m.block), Some(&self_name), module);
                         }
                     }
                 }
@@ -253,23 +332,38 @@ impl FileFacts {
                     let name = t.ident.to_string();
                     for it in &t.items {
                         if let syn::TraitItem::Fn(m) = it {
-                            self.add_fn(file, &m.sig, Some(&name));
+                            self.add_fn(file, &m.sig, m.default.as_ref(), Some(&name), module);
                         }
                     }
                 }
                 syn::Item::Mod(m) => {
                     if let Some((_, items)) = &m.content {
-                        self.collect_items(file, items);
+                        self.collect_items(file, items, &m.ident.to_string());
                     }
+                }
+                syn::Item::Macro(m) => {
+                    let items = macro_items(&m.mac);
+                    self.collect_items(file, &items, module);
                 }
                 _ => {}
             }
         }
     }
 
-    fn add_fn(&mut self, file: FileId, sig: &syn::Signature, self_ty: Option<&str>) {
+    fn add_fn(
+        &mut self,
+        file: FileId,
+        sig: &syn::Signature,
+        body: Option<&syn::Block>,
+        self_ty: Option<&str>,
+        module: &str,
+    ) {
+        let (runs_tasks, runs_blocking) = body.map_or((false, false), runs_off_thread);
         let raw = RawFn {
             file,
+            module: module.to_string(),
+            runs_tasks,
+            runs_blocking,
             ret: match &sig.output {
                 syn::ReturnType::Type(_, t) => Some(TypeExpr::of(t)),
                 syn::ReturnType::Default => None,
@@ -292,6 +386,12 @@ impl FileFacts {
 #[derive(Debug, Clone)]
 struct RawFn {
     file: FileId,
+    /// The innermost module it is defined in (file module or inline `mod`).
+    module: String,
+    /// Spawns tasks (`tokio::spawn`): what it is given runs in the background.
+    runs_tasks: bool,
+    /// Runs work on a blocking thread (`spawn_blocking`): closures given to it may block.
+    runs_blocking: bool,
     ret: Option<TypeExpr>,
     is_async: bool,
     self_ty: Option<String>,
@@ -659,6 +759,63 @@ impl CrateIndex {
     pub fn method_return(&self, owner: &str, name: &str) -> Option<&Ty> {
         self.method_ret.get(&(owner.to_string(), name.to_string()))
     }
+    /// How calls to the free function `name` from `file` are keyed: by name when only one
+    /// file defines it, by name and file when several do and `file` is one of them, and not
+    /// at all (unknown callee) otherwise.
+    pub fn fn_key(&self, name: &str, file: FileId) -> Option<crate::flow::CalleeKey> {
+        let defs = self.fns.get(name)?;
+        let first = defs.first()?.file;
+        if defs.iter().all(|d| d.file == first) {
+            Some(crate::flow::CalleeKey::Fn(name.to_string()))
+        } else if defs.iter().any(|d| d.file == file) {
+            Some(crate::flow::CalleeKey::FnIn(name.to_string(), file))
+        } else {
+            None
+        }
+    }
+
+    /// The key of a bare call `name(..)` in `file`: a function defined in the same file, or in
+    /// a module the file glob-imports. Anything else is not in scope under that name.
+    pub fn bare_fn_key(&self, name: &str, file: FileId) -> Option<crate::flow::CalleeKey> {
+        let defs = self.fns.get(name)?;
+        if defs.iter().any(|d| d.file == file) {
+            return self.fn_key(name, file);
+        }
+        self.scopes[file]
+            .globs
+            .iter()
+            .filter_map(|g| g.last())
+            .find_map(|m| self.fn_key_in(m, name))
+    }
+
+    /// The key of `module::name(..)`: the function of that name defined in that module.
+    pub fn fn_key_in(&self, module: &str, name: &str) -> Option<crate::flow::CalleeKey> {
+        let defs = self.fns.get(name)?;
+        let mut files = defs
+            .iter()
+            .filter(|d| d.module == module || module.ends_with(&format!("_{}", d.module)))
+            .map(|d| d.file);
+        let file = files.next()?;
+        if files.any(|f| f != file) {
+            return None;
+        }
+        self.fn_key(name, file)
+    }
+
+    /// Does the crate-local function `name` spawn what it is given as a task?
+    pub fn fn_runs_tasks(&self, name: &str) -> bool {
+        self.fns
+            .get(name)
+            .is_some_and(|d| d.iter().all(|f| f.runs_tasks))
+    }
+
+    /// Does the crate-local function `name` run what it is given on a blocking thread?
+    pub fn fn_runs_blocking(&self, name: &str) -> bool {
+        self.fns
+            .get(name)
+            .is_some_and(|d| d.iter().all(|f| f.runs_blocking))
+    }
+
     pub fn has_fn(&self, name: &str) -> bool {
         self.fns.contains_key(name)
     }

@@ -202,7 +202,10 @@ impl BodyFinder<'_> {
         let name = sig.ident.to_string();
         let key = match &self.self_ty {
             Some(t) => CalleeKey::Method(t.clone(), name.clone()),
-            None => CalleeKey::Fn(name.clone()),
+            None => self
+                .idx
+                .fn_key(&name, self.file)
+                .unwrap_or_else(|| CalleeKey::Fn(name.clone())),
         };
         self.bodies.push(Body {
             name,
@@ -242,6 +245,11 @@ impl<'ast> Visit<'ast> for BodyFinder<'_> {
         if let Some(b) = &f.default {
             self.body(&f.sig, b);
             syn::visit::visit_block(self, b);
+        }
+    }
+    fn visit_item_macro(&mut self, m: &'ast syn::ItemMacro) {
+        for item in crate::index::macro_items(&m.mac) {
+            self.visit_item(&item);
         }
     }
     // Expressions are the walker's business; the finder only looks for items inside them.

@@ -12,13 +12,15 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CalleeKey {
     Fn(String),
+    /// A free function whose name is defined in several files: the file disambiguates.
+    FnIn(String, usize),
     Method(String, String),
 }
 
 impl std::fmt::Display for CalleeKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            CalleeKey::Fn(n) => write!(f, "{n}"),
+            CalleeKey::Fn(n) | CalleeKey::FnIn(n, _) => write!(f, "{n}"),
             CalleeKey::Method(t, n) => write!(f, "{t}::{n}"),
         }
     }
@@ -57,6 +59,12 @@ impl Summary {
         let mut spawns = BTreeSet::new();
         for ev in &body.events {
             match &ev.kind {
+                // What a spawned task does, it does on its own time, not the caller's.
+                _ if ev.ctx.in_task
+                    && !matches!(
+                        ev.kind,
+                        EventKind::LocalCall { .. } | EventKind::SpawnFn { .. }
+                    ) => {}
                 EventKind::Acquire { how, .. } if acquires.is_none() => {
                     let (pool, via) = match how {
                         Acquisition::Direct { pool } | Acquisition::Executor { pool } => {
@@ -76,8 +84,9 @@ impl Summary {
                 EventKind::LocalCall { key, .. } => {
                     if ev.ctx.in_task {
                         spawns.insert(key.clone());
+                    } else {
+                        calls.insert(key.clone());
                     }
-                    calls.insert(key.clone());
                 }
                 EventKind::SpawnFn { key } => {
                     spawns.insert(key.clone());

@@ -720,17 +720,25 @@ impl<'a> Walker<'a> {
                 v.holds = self.take(&v);
                 // A value computed from a held connection without awaiting borrows it
                 // (`let rows = query.fetch(&mut *conn)`).
-                let borrows: Vec<u32> =
-                    if v.holds.is_empty() && !is_awaited(&init.expr) && has_reference(&init.expr) {
-                        named
-                            .iter()
-                            .filter_map(|n| self.lookup(n))
-                            .flat_map(|b| b.owns.iter().chain(&b.borrows).copied())
-                            .filter(|id| before.contains(id))
-                            .collect()
-                    } else {
-                        Vec::new()
-                    };
+                // Passing a connection received by reference is a reborrow, like `&mut *conn`.
+                let reborrows = named
+                    .iter()
+                    .filter_map(|n| self.lookup(n))
+                    .flat_map(|b| &b.owns)
+                    .any(|id| self.state.held.get(id).is_some_and(|h| h.param));
+                let borrows: Vec<u32> = if v.holds.is_empty()
+                    && !is_awaited(&init.expr)
+                    && (reborrows || has_reference(&init.expr))
+                {
+                    named
+                        .iter()
+                        .filter_map(|n| self.lookup(n))
+                        .flat_map(|b| b.owns.iter().chain(&b.borrows).copied())
+                        .filter(|id| before.contains(id))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
                 let mut borrows = borrows;
                 borrows.extend(v.borrows.iter().copied());
                 self.bind(&l.pat, v);
@@ -1064,7 +1072,9 @@ impl<'a> Walker<'a> {
     }
 
     fn field(&mut self, f: &syn::ExprField) -> Value {
-        let saved = std::mem::replace(&mut self.field_base, true);
+        // Only the root of a plain field chain (`state.db.pool`) is not a use by itself; in
+        // `call(conn).await?.id` everything inside the base is evaluated as usual.
+        let saved = std::mem::replace(&mut self.field_base, root_name(&f.base).is_some());
         let base = self.expr(&f.base);
         self.field_base = saved;
         let field = match &f.member {
@@ -1237,10 +1247,19 @@ impl<'a> Walker<'a> {
         let borrows = std::mem::take(&mut self.closure_borrows);
         let v = self.detached_body(moved, task, &captured, |w| {
             for input in &c.inputs {
+                // An untyped parameter named like a held connection outside (`|conn| ..`
+                // called with `conn`) stands for it.
+                let shadowed: Vec<u32> = match (input, simple_name(input)) {
+                    (syn::Pat::Ident(_), Some(n)) => w
+                        .lookup(&n)
+                        .map(|b| b.owns.iter().chain(&b.borrows).copied().collect())
+                        .unwrap_or_default(),
+                    _ => Vec::new(),
+                };
                 w.bind(input, Value::default());
                 if let Some(name) = simple_name(input) {
                     if let Some(b) = w.lookup_mut(&name) {
-                        b.borrows = borrows.clone();
+                        b.borrows = borrows.iter().chain(&shadowed).copied().collect();
                     }
                 }
             }
@@ -1304,7 +1323,7 @@ impl<'a> Walker<'a> {
             };
             self.state.held.retain(|id, _| keep.contains(id));
         }
-        let v = walk(self);
+        let v = self.scoped(walk);
         let mentioned = self.mentions.pop().unwrap_or_default();
         self.mentions.truncate(mark);
         self.pending = outer_pending;
@@ -1749,9 +1768,13 @@ impl<'a> Walker<'a> {
         let before: BTreeSet<u32> = self.state.held.keys().copied().collect();
         let full = self.idx.scopes[self.file].expand(&path);
         let last = full.last().cloned().unwrap_or_default();
-        let spawner = SPAWNERS.contains(&last.as_str());
+        // A crate-local wrapper (`spawn_try_task(fut)`, `run_blocking(|| ..)`) acts like
+        // the call it wraps.
+        let spawner = SPAWNERS.contains(&last.as_str()) || self.idx.fn_runs_tasks(&last);
         // Closures given to these run on a thread of their own, not on the executor.
-        let blocking_wrapper = BLOCKING_WRAPPERS.contains(&last.as_str()) || spawner;
+        let blocking_wrapper = BLOCKING_WRAPPERS.contains(&last.as_str())
+            || spawner
+            || self.idx.fn_runs_blocking(&last);
         self.mentions.push(BTreeSet::new());
         let mark = self.events.len();
         let (args, closure_ret) = self.args(&c.args, false, blocking_wrapper, spawner);
@@ -1783,7 +1806,7 @@ impl<'a> Walker<'a> {
                 _ => Ty::Unknown,
             },
             _ if full.len() == 1 && self.lookup(&last).is_none() && self.idx.has_fn(&last) => {
-                local_key = Some(CalleeKey::Fn(last.clone()));
+                local_key = self.idx.bare_fn_key(&last, self.file);
                 self.idx.fn_return(&last).cloned().unwrap_or_default()
             }
             _ => {
@@ -2012,11 +2035,18 @@ impl<'a> Walker<'a> {
                     }
                 }
                 // `crate::db::get_conn(..)`, `db::get_conn(..)`.
-                if self.idx.has_fn(name) {
+                // The module named before the function picks among same-named functions;
+                // a library path (`diesel::dsl::count`) names no local module.
+                let module = prefix.last().map(String::as_str).unwrap_or_default();
+                let key = match module {
+                    "crate" | "self" | "super" => self.idx.fn_key(name, self.file),
+                    m => self.idx.fn_key_in(m, name),
+                };
+                if key.is_some() {
                     return (
                         self.idx.fn_return(name).cloned().unwrap_or_default(),
                         None,
-                        Some(CalleeKey::Fn(name.clone())),
+                        key,
                     );
                 }
                 (Ty::Unknown, None, None)
