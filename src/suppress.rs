@@ -16,6 +16,7 @@ use crate::config::{known_id, unknown_id_help};
 use crate::diagnostic::{Finding, Label, Severity, Span, PARSE_ERROR};
 use crate::engine::{Input, Outcome};
 use crate::source::SourceFile;
+use rayon::prelude::*;
 use std::collections::HashSet;
 use std::path::PathBuf;
 
@@ -68,29 +69,33 @@ pub fn apply(outcome: &mut Outcome, inputs: &[Input], ran: &dyn Fn(&str) -> bool
         .filter(|f| f.rule == PARSE_ERROR)
         .map(|f| f.path.clone())
         .collect();
-    for input in inputs {
-        let owned;
-        let source = match outcome.sources.get(&input.path) {
-            Some(s) => s,
-            None => {
-                let text = match &input.text {
-                    Some(t) => t.clone(),
-                    None => match std::fs::read_to_string(&input.path) {
-                        Ok(t) => t,
-                        Err(_) => continue,
-                    },
-                };
-                if memchr::memmem::find(text.as_bytes(), MARKER.as_bytes()).is_none() {
-                    continue;
-                }
-                let text = match text.strip_prefix('\u{feff}') {
-                    Some(rest) => rest.to_string(),
-                    None => text,
-                };
-                owned = SourceFile::new(input.path.clone(), text);
-                &owned
-            }
-        };
+    // Files without findings were not kept by the engine: read them again (in parallel) and
+    // keep only those that mention the marker.
+    let read: Vec<SourceFile> = inputs
+        .par_iter()
+        .filter(|input| !outcome.sources.contains_key(&input.path))
+        .filter_map(|input| {
+            let text = match &input.text {
+                Some(t) => t.clone(),
+                None => std::fs::read_to_string(&input.path).ok()?,
+            };
+            memchr::memmem::find(text.as_bytes(), MARKER.as_bytes())?;
+            let text = match text.strip_prefix('\u{feff}') {
+                Some(rest) => rest.to_string(),
+                None => text,
+            };
+            Some(SourceFile::new(input.path.clone(), text))
+        })
+        .collect();
+    let kept: Vec<&SourceFile> = inputs
+        .iter()
+        .filter_map(|input| outcome.sources.get(&input.path))
+        .collect();
+    let mut work: Vec<(&SourceFile, bool)> = kept.into_iter().map(|s| (s, false)).collect();
+    work.extend(read.iter().map(|s| (s, true)));
+    let mut removed = 0;
+    let mut findings = std::mem::take(&mut outcome.findings);
+    for (source, fresh) in work {
         if memchr::memmem::find(source.text.as_bytes(), MARKER.as_bytes()).is_none() {
             continue;
         }
@@ -98,8 +103,8 @@ pub fn apply(outcome: &mut Outcome, inputs: &[Input], ran: &dyn Fn(&str) -> bool
         if allows.is_empty() && invalid.is_empty() {
             continue;
         }
-        let before = outcome.findings.len();
-        outcome.findings.retain(|f| {
+        let before = findings.len();
+        findings.retain(|f| {
             if f.path != source.path
                 || f.rule == UNUSED_SUPPRESSION
                 || f.rule == INVALID_SUPPRESSION
@@ -116,7 +121,7 @@ pub fn apply(outcome: &mut Outcome, inputs: &[Input], ran: &dyn Fn(&str) -> bool
             }
             !hit
         });
-        applied.suppressed += before - outcome.findings.len();
+        removed += before - findings.len();
         extra.extend(invalid);
         if !parse_failed.contains(&source.path) {
             extra.extend(
@@ -126,10 +131,12 @@ pub fn apply(outcome: &mut Outcome, inputs: &[Input], ran: &dyn Fn(&str) -> bool
                     .map(|a| unused(source, a)),
             );
         }
-        if !outcome.sources.contains_key(&input.path) {
+        if fresh {
             keep_sources.push(SourceFile::new(source.path.clone(), source.text.clone()));
         }
     }
+    outcome.findings = findings;
+    applied.suppressed = removed;
     if !extra.is_empty() {
         outcome.findings.extend(extra);
         outcome
