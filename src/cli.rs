@@ -142,6 +142,27 @@ fn run(cli: Cli) -> u8 {
     }
 }
 
+/// `[rules.pool-misconfigured]` `max-acquire-timeout` / `min-acquire-timeout` ("10m", "100ms").
+fn pool_timeouts(cfg: &Config) -> Result<(u128, u128), String> {
+    let mut out = engine::DEFAULT_TIMEOUTS;
+    let Some(opts) = cfg.rule_options("pool-misconfigured") else {
+        return Ok(out);
+    };
+    for (key, slot) in [
+        ("max-acquire-timeout", &mut out.0),
+        ("min-acquire-timeout", &mut out.1),
+    ] {
+        if let Some(v) = opts.get(key) {
+            let text = v.as_str().unwrap_or_default();
+            match crate::pools::parse_default(text) {
+                crate::pools::OptValue::Millis(ms) => *slot = ms,
+                _ => return Err(format!("[rules.pool-misconfigured] {key} = {v}: expected a duration such as \"10m\", \"30s\" or \"100ms\"")),
+            }
+        }
+    }
+    Ok(out)
+}
+
 fn known_ids() -> String {
     rules::all()
         .iter()
@@ -249,11 +270,20 @@ fn check(args: CheckArgs) -> u8 {
             && (args.select.is_empty() || args.select.iter().any(|s| s == id))
             && !args.ignore.iter().any(|s| s == id)
     };
+    let timeouts = match pool_timeouts(&cfg) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
     let mut outcome = engine::check_with(
         &inputs,
         &Settings {
             knowledge,
             enabled: &enabled,
+            release: &cfg.release,
+            timeouts,
         },
     );
     // Suppressions, then levels (diagnostics included), then the baseline.

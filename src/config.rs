@@ -121,7 +121,10 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// Options each rule accepts in its `[rules.<id>]` table, besides `level`. A rule with no entry
 /// here has none; naming an option it does not have is an error.
-pub const RULE_OPTIONS: &[(&str, &[&str])] = &[];
+pub const RULE_OPTIONS: &[(&str, &[&str])] = &[(
+    "pool-misconfigured",
+    &["max-acquire-timeout", "min-acquire-timeout"],
+)];
 
 /// A rule's level as the user sets it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -58,7 +58,14 @@ pub struct Settings<'a> {
     /// The built-in profiles, plus whatever the user's configuration declares.
     pub knowledge: &'static Knowledge,
     pub enabled: &'a (dyn Fn(&str) -> bool + Sync),
+    /// Manual acquire/release pairs from configuration, for `release-skipped`.
+    pub release: &'a [crate::config::ReleasePair],
+    /// `pool-misconfigured` thresholds in milliseconds: (too long above, too short below).
+    pub timeouts: (u128, u128),
 }
+
+/// The default `pool-misconfigured` thresholds: 10 minutes and 100 ms.
+pub const DEFAULT_TIMEOUTS: (u128, u128) = (10 * 60 * 1000, 100);
 
 /// Checks `inputs` with the built-in knowledge and the rules `enabled` says yes to.
 pub fn check(inputs: &[Input], enabled: &(dyn Fn(&str) -> bool + Sync)) -> Outcome {
@@ -67,6 +74,8 @@ pub fn check(inputs: &[Input], enabled: &(dyn Fn(&str) -> bool + Sync)) -> Outco
         &Settings {
             knowledge: Knowledge::builtin(),
             enabled,
+            release: &[],
+            timeouts: DEFAULT_TIMEOUTS,
         },
     )
 }
@@ -84,7 +93,16 @@ pub fn check_with(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
         .thread_name(|i| format!("connlint-{i}"))
         .build()
         .expect("the worker threads start");
-    let vocabulary = AhoCorasick::new(knowledge.vocabulary()).expect("vocabulary builds");
+    // Files that name a configured manual acquire call matter too.
+    let mut words = knowledge.vocabulary();
+    words.extend(settings.release.iter().map(|r| {
+        r.acquire
+            .rsplit("::")
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    }));
+    let vocabulary = AhoCorasick::new(words).expect("vocabulary builds");
 
     // 1. Read every file; parse those that mention a database crate or type.
     let first = pool.broadcast(|ctx| {
@@ -132,7 +150,8 @@ pub fn check_with(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
             all_facts[id] = f;
         }
     }
-    let index = CrateIndex::build(knowledge, all_facts);
+    let mut index = CrateIndex::build(knowledge, all_facts);
+    index.set_release_pairs(settings.release.to_vec());
 
     // 3. Follow the connections of every body, on the thread that parsed its file, and
     //    gather what each function does for the crate-wide picture.
@@ -173,6 +192,7 @@ pub fn check_with(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
                 (Some(bodies), None) => catch_unwind(AssertUnwindSafe(|| {
                     let mut cx =
                         FileCx::new(&index, &acquirers, file.id, &file.source, &file.ast, bodies);
+                    cx.timeouts = settings.timeouts;
                     rules::run(&mut cx, enabled);
                     cx.findings
                 }))

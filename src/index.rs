@@ -426,6 +426,8 @@ pub struct CrateIndex {
     method_ret: HashMap<(String, String), Ty>,
     static_ty: HashMap<String, Ty>,
     holds: HashMap<String, Held>,
+    /// Manual acquire/release pairs declared in configuration (`[[release]]`).
+    release: Vec<crate::config::ReleasePair>,
     /// What each local struct holds in a field of its own (not inside a collection or an
     /// `Option`): a value of that struct *is* a connection for the hold rules.
     holds_direct: HashMap<String, Held>,
@@ -549,6 +551,7 @@ impl CrateIndex {
             static_ty: HashMap::new(),
             holds: HashMap::new(),
             holds_direct: HashMap::new(),
+            release: Vec::new(),
         };
         for (id, f) in files.into_iter().enumerate() {
             idx.scopes.push(f.scope);
@@ -819,6 +822,15 @@ impl CrateIndex {
     pub fn has_fn(&self, name: &str) -> bool {
         self.fns.contains_key(name)
     }
+    /// Declares the manual acquire/release pairs the flow should follow.
+    pub fn set_release_pairs(&mut self, pairs: Vec<crate::config::ReleasePair>) {
+        self.release = pairs;
+    }
+
+    pub fn release_pairs(&self) -> &[crate::config::ReleasePair] {
+        &self.release
+    }
+
     /// Does this crate-local method take `self` by value (so calling it moves the receiver)?
     pub fn method_takes_self(&self, owner: &str, name: &str) -> bool {
         self.methods

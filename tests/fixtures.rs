@@ -47,7 +47,21 @@ fn run_case(case: &Path) -> Result<(), Failed> {
             text: None,
         })
         .collect();
-    let outcome = engine::check(&inputs, &|_| true);
+    // A crate folder may carry its own configuration (declared types, `[[release]]` pairs).
+    let config_file = case.join("connlint.toml");
+    let outcome = if case.is_dir() && config_file.exists() {
+        let config = connlint::config::Config::load(&config_file).map_err(|e| e.render(false))?;
+        let knowledge = config.knowledge().map_err(|e| e.render(false))?;
+        let settings = engine::Settings {
+            knowledge,
+            enabled: &|_| true,
+            release: &config.release,
+            timeouts: engine::DEFAULT_TIMEOUTS,
+        };
+        engine::check_with(&inputs, &settings)
+    } else {
+        engine::check(&inputs, &|_| true)
+    };
     let actual: Marks = outcome
         .findings
         .iter()

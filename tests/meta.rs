@@ -57,7 +57,8 @@ fn every_rule_has_fixtures_and_every_fixture_folder_a_rule() {
     assert_eq!(registry(), stems(&root().join("fixtures"), true, None));
     for id in registry() {
         let dir = root().join("fixtures").join(&id);
-        let cases = stems(&dir, false, Some("rs"));
+        let mut cases = stems(&dir, false, Some("rs"));
+        cases.extend(stems(&dir, true, None));
         assert!(
             cases.iter().any(|c| c.starts_with("flag")),
             "{id}: no fixture it must flag"
@@ -78,6 +79,32 @@ fn every_rule_file_matches_its_id() {
         .chain(["mod".to_string()])
         .collect();
     assert_eq!(files, expected);
+}
+
+/// Checks a doc's code with the `connlint.toml` shown in the doc's first ```toml block, if any
+/// (`release-skipped` needs its `[[release]]` pairs).
+fn check_with_doc_config(doc: &str, input: Input) -> engine::Outcome {
+    let toml = doc.find("```toml\n").map(|s| {
+        let body = &doc[s + 8..];
+        &body[..body.find("```").unwrap()]
+    });
+    let Some(toml) = toml else {
+        return engine::check(&[input], &|_| true);
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("connlint.toml");
+    std::fs::write(&path, toml).unwrap();
+    let config = connlint::config::Config::load(&path)
+        .unwrap_or_else(|e| panic!("doc config: {}", e.render(false)));
+    let settings = engine::Settings {
+        knowledge: config
+            .knowledge()
+            .unwrap_or_else(|e| panic!("doc config: {}", e.render(false))),
+        enabled: &|_| true,
+        release: &config.release,
+        timeouts: engine::DEFAULT_TIMEOUTS,
+    };
+    engine::check_with(&[input], &settings)
 }
 
 fn section<'a>(doc: &'a str, title: &str) -> Option<&'a str> {
@@ -118,7 +145,7 @@ fn docs_have_the_sections_and_their_examples_trigger_the_rule() {
             path: format!("{id}-example.rs").into(),
             text: Some(example.to_string()),
         };
-        let outcome = engine::check(&[input], &|_| true);
+        let outcome = check_with_doc_config(section(doc, "Example").unwrap(), input);
         let fired: Vec<&str> = outcome.findings.iter().map(|f| f.rule).collect();
         assert!(
             fired.contains(&id.as_str()),
@@ -129,7 +156,7 @@ fn docs_have_the_sections_and_their_examples_trigger_the_rule() {
                 path: format!("{id}-fix.rs").into(),
                 text: Some(fix.to_string()),
             };
-            let outcome = engine::check(&[input], &|_| true);
+            let outcome = check_with_doc_config(section(doc, "Example").unwrap(), input);
             let fired: Vec<&str> = outcome.findings.iter().map(|f| f.rule).collect();
             assert!(
                 !fired.contains(&id.as_str()),

@@ -27,8 +27,13 @@ pub enum Place {
     Temp,
     /// A local binding (or parameter).
     Local(String),
-    /// A field of something (`self.conns`, `state.db`); `on_self` when rooted at `self`.
-    Field { on_self: bool, field: String },
+    /// A field of something (`self.conns`, `state.db`); `on_self` when rooted at `self`;
+    /// `root` is the binding the field chain starts at.
+    Field {
+        on_self: bool,
+        field: String,
+        root: Option<String>,
+    },
     /// A `static` item.
     Static(String),
 }
@@ -49,6 +54,10 @@ pub struct Value {
     /// Held connections this value works on without owning them (a transaction begun on a
     /// held connection, a stream borrowed from one).
     pub borrows: Vec<u32>,
+    /// For pool builders: the options set on the way (`.max_connections(5)`).
+    pub settings: Vec<Setting>,
+    /// Manual acquisitions (configured `[[release]]` pairs) this value stands for.
+    pub manual: Vec<u32>,
 }
 
 impl Value {
@@ -70,6 +79,10 @@ pub struct Ctx {
     pub in_blocking_closure: bool,
     /// Inside the body of a spawned task.
     pub in_task: bool,
+    /// The innermost enclosing loop (or iterator closure).
+    pub loop_at: Option<Span>,
+    /// The innermost enclosing closure that is not a run-once initialiser.
+    pub closure_at: Option<Span>,
 }
 
 /// What the profiles say a call does.
@@ -96,6 +109,49 @@ pub struct HeldRef {
     pub pool: Option<String>,
     /// Received by reference or as a request guard: held for the whole body.
     pub param: bool,
+    /// A pool or client that was cloned: other handles keep it alive.
+    pub shared: bool,
+    /// A transaction on an unpooled connection: it takes no pool slot.
+    pub unpooled: bool,
+    /// A savepoint: begun inside another transaction.
+    pub nested: bool,
+}
+
+/// How a tracked value stops being this body's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropHow {
+    /// Its binding's scope ends (the end of a block or of the function).
+    ScopeEnd,
+    /// A normal `return` leaves the function while the binding still owns it.
+    Return,
+    /// `let _ = ..`: dropped at once.
+    Discard,
+    /// The binding is assigned a new value.
+    Overwritten,
+    /// `drop(x)`.
+    Explicit,
+    /// Closed gracefully (`close().await`, `disconnect().await`): gone, properly.
+    Closed,
+}
+
+/// A value of a pool option as written.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SettingValue {
+    Number(u64),
+    /// A duration, in milliseconds.
+    Millis(u128),
+    /// `None`: no limit.
+    Unbounded,
+    Other,
+}
+
+/// A pool option set in code: `.max_connections(5)`, `max_size: 16`, `wait: Some(..)`.
+#[derive(Debug, Clone)]
+pub struct Setting {
+    /// The setter or field name as written.
+    pub setter: String,
+    pub value: SettingValue,
+    pub span: Span,
 }
 
 /// How a second acquisition happens.
@@ -138,6 +194,26 @@ pub enum EventKind {
     EndlessLoop { held: Vec<HeldRef> },
     /// `tokio::spawn(worker(..))`-like: a crate-local function run as a background task.
     SpawnFn { key: CalleeKey },
+    /// A tracked value (connection, transaction, pool, connection task) stops being this
+    /// body's without being handed on: `maybe` when that is so on some paths only.
+    Dropped {
+        held: HeldRef,
+        how: DropHow,
+        maybe: bool,
+    },
+    /// A pool is built here, with the options set in code on the way.
+    PoolBuilt {
+        id: Option<u32>,
+        pool: TypeId,
+        builder: Option<TypeId>,
+        settings: Vec<Setting>,
+    },
+    /// An exit (`?`, `return`, `break`) while manual acquisitions (configured `[[release]]`
+    /// pairs) are unreleased: (where acquired, the release call expected).
+    ManualExit {
+        open: Vec<(Span, String)>,
+        how: &'static str,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -168,6 +244,8 @@ impl Event {
 #[derive(Debug)]
 pub struct Body {
     pub name: String,
+    /// `main`, a test, or a start-up function (see `pool-per-call`): runs once.
+    pub runs_once: bool,
     /// How other code calls it.
     pub key: CalleeKey,
     pub is_async: bool,
@@ -180,6 +258,7 @@ pub fn analyse_file(idx: &CrateIndex, file: FileId, ast: &syn::File) -> Vec<Body
         idx,
         file,
         self_ty: None,
+        in_test_mod: false,
         bodies: Vec::new(),
     };
     finder.visit_file(ast);
@@ -190,15 +269,47 @@ struct BodyFinder<'a> {
     idx: &'a CrateIndex,
     file: FileId,
     self_ty: Option<String>,
+    /// Inside a `#[cfg(test)]` module.
+    in_test_mod: bool,
     bodies: Vec<Body>,
 }
 
+/// Does a function run once per process (so building a pool in it is fine)? `main`, tests,
+/// and start-up functions by name: init, setup, bootstrap, startup, migrate, seed.
+fn runs_once(sig: &syn::Signature, attrs: &[syn::Attribute]) -> bool {
+    let name = sig.ident.to_string().to_lowercase();
+    let test_attr = attrs.iter().any(|a| {
+        let p = a.path();
+        p.segments.last().is_some_and(|s| {
+            matches!(
+                s.ident.to_string().as_str(),
+                "test" | "main" | "rstest" | "bench"
+            )
+        })
+    });
+    test_attr
+        || name == "main"
+        || [
+            "init",
+            "setup",
+            "set_up",
+            "bootstrap",
+            "startup",
+            "start_up",
+            "migrat",
+            "seed",
+        ]
+        .iter()
+        .any(|w| name.contains(w))
+}
+
 impl BodyFinder<'_> {
-    fn body(&mut self, sig: &syn::Signature, block: &syn::Block) {
+    fn body(&mut self, sig: &syn::Signature, block: &syn::Block, attrs: &[syn::Attribute]) {
         let mut w = Walker::new(self.idx, self.file, self.self_ty.clone());
         w.ctx.in_async = sig.asyncness.is_some();
         w.params(sig);
         w.body_block(block);
+        w.finish(block.brace_token.span.close());
         let name = sig.ident.to_string();
         let key = match &self.self_ty {
             Some(t) => CalleeKey::Method(t.clone(), name.clone()),
@@ -208,6 +319,7 @@ impl BodyFinder<'_> {
                 .unwrap_or_else(|| CalleeKey::Fn(name.clone())),
         };
         self.bodies.push(Body {
+            runs_once: runs_once(sig, attrs) || self.in_test_mod,
             name,
             key,
             is_async: sig.asyncness.is_some(),
@@ -219,7 +331,7 @@ impl BodyFinder<'_> {
 impl<'ast> Visit<'ast> for BodyFinder<'_> {
     fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
         let saved = self.self_ty.take();
-        self.body(&f.sig, &f.block);
+        self.body(&f.sig, &f.block, &f.attrs);
         // Items nested inside the body (fns, impls) are bodies of their own.
         syn::visit::visit_block(self, &f.block);
         self.self_ty = saved;
@@ -233,7 +345,7 @@ impl<'ast> Visit<'ast> for BodyFinder<'_> {
         self.self_ty = saved;
     }
     fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
-        self.body(&f.sig, &f.block);
+        self.body(&f.sig, &f.block, &f.attrs);
         syn::visit::visit_block(self, &f.block);
     }
     fn visit_item_trait(&mut self, t: &'ast syn::ItemTrait) {
@@ -243,9 +355,21 @@ impl<'ast> Visit<'ast> for BodyFinder<'_> {
     }
     fn visit_trait_item_fn(&mut self, f: &'ast syn::TraitItemFn) {
         if let Some(b) = &f.default {
-            self.body(&f.sig, b);
+            self.body(&f.sig, b, &f.attrs);
             syn::visit::visit_block(self, b);
         }
+    }
+    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
+        let test = m.attrs.iter().any(|a| {
+            a.path().is_ident("cfg")
+                && quote::ToTokens::to_token_stream(&a.meta)
+                    .to_string()
+                    .contains("test")
+        });
+        let saved = self.in_test_mod;
+        self.in_test_mod |= test;
+        syn::visit::visit_item_mod(self, m);
+        self.in_test_mod = saved;
     }
     fn visit_item_macro(&mut self, m: &'ast syn::ItemMacro) {
         for item in crate::index::macro_items(&m.mac) {

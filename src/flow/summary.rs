@@ -46,6 +46,8 @@ pub struct Summary {
     pub calls: BTreeSet<CalleeKey>,
     /// Crate-local functions this body runs as background tasks.
     pub spawns: BTreeSet<CalleeKey>,
+    /// Holds two pooled connections at once somewhere (a nested acquisition).
+    pub nests: bool,
 }
 
 impl Summary {
@@ -57,7 +59,11 @@ impl Summary {
         let mut acquires = None;
         let mut calls = BTreeSet::new();
         let mut spawns = BTreeSet::new();
+        let mut nests = false;
         for ev in &body.events {
+            if let EventKind::Acquire { held, .. } = &ev.kind {
+                nests |= held.iter().any(|h| h.held.kind.holds_pool_slot());
+            }
             match &ev.kind {
                 // What a spawned task does, it does on its own time, not the caller's.
                 _ if ev.ctx.in_task
@@ -99,6 +105,7 @@ impl Summary {
             acquires,
             calls,
             spawns,
+            nests,
         }
     }
 }
@@ -108,6 +115,8 @@ impl Summary {
 pub struct Acquirers {
     sites: BTreeMap<CalleeKey, AcquireSite>,
     spawned: BTreeSet<CalleeKey>,
+    /// Somewhere in the crate, two pooled connections are held at once.
+    pub nests: bool,
 }
 
 impl Acquirers {
@@ -116,7 +125,9 @@ impl Acquirers {
         let mut sites: BTreeMap<CalleeKey, AcquireSite> = BTreeMap::new();
         let mut calls: BTreeMap<CalleeKey, BTreeSet<CalleeKey>> = BTreeMap::new();
         let mut spawned = BTreeSet::new();
+        let mut nests = false;
         for s in summaries {
+            nests |= s.nests;
             if let Some(site) = s.acquires {
                 sites.entry(s.key.clone()).or_insert(site);
             }
@@ -142,7 +153,11 @@ impl Acquirers {
             }
             sites.extend(added);
         }
-        Acquirers { sites, spawned }
+        Acquirers {
+            sites,
+            spawned,
+            nests,
+        }
     }
 
     /// Where calling `key` acquires a connection, if it does.

@@ -1,10 +1,13 @@
 //! The evaluation-order walker of one body: types every expression it can, tracks which
 //! connections are held, and records events.
 
-use super::{Acquisition, CalleeKey, Ctx, Event, EventKind, HeldRef, Place, Resolved, Value};
+use super::{
+    Acquisition, CalleeKey, Ctx, DropHow, Event, EventKind, HeldRef, Place, Resolved, Setting,
+    SettingValue, Value,
+};
 use crate::index::{path_strings, CrateIndex, FileId, TRANSPARENT};
 use crate::profile::{CallDef, Kind, Role, TypeId};
-use crate::types::Ty;
+use crate::types::{Held, Ty};
 use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::quote;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -20,6 +23,10 @@ struct Binding {
     /// Held connections this binding borrows (`let rows = query.fetch(&mut *conn)`).
     borrows: Vec<u32>,
     pool_key: Option<String>,
+    /// For pool builders: the options set so far.
+    settings: Vec<Setting>,
+    /// Manual acquisitions this binding holds.
+    manual: Vec<u32>,
 }
 
 #[derive(Default)]
@@ -30,8 +37,23 @@ struct Scope {
 /// The connections held at a point, and whether the point is reachable at all.
 #[derive(Clone)]
 struct State {
+    /// Held on every path here (what the hold rules look at).
     held: BTreeMap<u32, HeldRef>,
+    /// Held on some path here (what the close rules look at).
+    maybe: BTreeMap<u32, HeldRef>,
+    /// Manual acquisitions (configured `[[release]]` pairs) not yet released on some path.
+    manual: BTreeMap<u32, Manual>,
     reachable: bool,
+}
+
+#[derive(Clone, Debug)]
+struct Manual {
+    origin: Span,
+    release: String,
+    /// The binding that holds it, once bound.
+    name: Option<String>,
+    /// Loop depth where it was acquired: a `break` out of an outer loop does not skip it.
+    loop_depth: u32,
 }
 
 impl State {
@@ -46,6 +68,8 @@ impl State {
                     .into_iter()
                     .filter(|(id, _)| b.held.contains_key(id))
                     .collect(),
+                maybe: a.maybe.into_iter().chain(b.maybe).collect(),
+                manual: a.manual.into_iter().chain(b.manual).collect(),
                 reachable: true,
             },
         }
@@ -179,6 +203,14 @@ const AWAIT_MACROS: &[&str] = &[
     "select_biased",
     "biased_select",
 ];
+/// Calls whose closure runs once per process: building a pool there is the normal pattern.
+const INIT_CALLS: &[&str] = &[
+    "get_or_init",
+    "get_or_try_init",
+    "call_once",
+    "call_once_force",
+    "init_once",
+];
 /// Macros that never return.
 const DIVERGING_MACROS: &[&str] = &["panic", "unreachable", "todo", "unimplemented", "bail"];
 
@@ -199,6 +231,14 @@ pub struct Walker<'a> {
     closure_borrows: Vec<u32>,
     /// Set while evaluating the base of a field access: the base alone is not a use.
     field_base: bool,
+    /// Where the values being dropped go out of scope (a closing brace, a `return`).
+    drop_at: Option<Span>,
+    /// The next closure is a run-once initialiser.
+    init_closure: bool,
+    /// Manual acquisitions of the current statement, armed when it ends.
+    pending_manual: Vec<(u32, Manual)>,
+    /// The manual acquisition the last call made, for the value it returns.
+    last_manual: Option<u32>,
     pub ctx: Ctx,
     events: Vec<Event>,
 }
@@ -212,6 +252,8 @@ impl<'a> Walker<'a> {
             scopes: vec![Scope::default()],
             state: State {
                 held: BTreeMap::new(),
+                maybe: BTreeMap::new(),
+                manual: BTreeMap::new(),
                 reachable: true,
             },
             pending: Vec::new(),
@@ -219,6 +261,10 @@ impl<'a> Walker<'a> {
             mentions: Vec::new(),
             closure_borrows: Vec::new(),
             field_base: false,
+            drop_at: None,
+            init_closure: false,
+            pending_manual: Vec::new(),
+            last_manual: None,
             ctx: Ctx::default(),
             events: Vec::new(),
         }
@@ -241,25 +287,64 @@ impl<'a> Walker<'a> {
         if !held.kind.holds_connection() {
             return None;
         }
+        self.track(held, v, origin, name, param)
+    }
+
+    /// Starts following a value: a connection, or a pool or connection task created here.
+    fn track(
+        &mut self,
+        held: Held,
+        v: &Value,
+        origin: Span,
+        name: Option<String>,
+        param: bool,
+    ) -> Option<u32> {
         let id = self.next_id;
         self.next_id += 1;
-        self.state.held.insert(
+        let h = HeldRef {
             id,
-            HeldRef {
-                id,
-                name,
-                origin,
-                held,
-                pool: v.pool_key.clone(),
-                param,
-            },
-        );
+            name,
+            origin,
+            held,
+            pool: v.pool_key.clone(),
+            param,
+            shared: false,
+            unpooled: false,
+            nested: false,
+        };
+        self.state.held.insert(id, h.clone());
+        self.state.maybe.insert(id, h);
         Some(id)
+    }
+
+    /// Ends values that were not handed on: the close rules see them go.
+    fn drop_ids(&mut self, ids: &[u32], how: DropHow) {
+        if self.state.reachable {
+            for id in ids {
+                if let Some(h) = self.state.maybe.get(id).cloned() {
+                    let maybe = !self.state.held.contains_key(id);
+                    let at = self.drop_at.unwrap_or(h.origin);
+                    self.push_event(
+                        EventKind::Dropped {
+                            held: h,
+                            how,
+                            maybe,
+                        },
+                        at,
+                        Vec::new(),
+                        None,
+                        Value::default(),
+                    );
+                }
+            }
+        }
+        self.release(ids);
     }
 
     fn release(&mut self, ids: &[u32]) {
         for id in ids {
             self.state.held.remove(id);
+            self.state.maybe.remove(id);
             self.pending.retain(|p| p != id);
         }
     }
@@ -268,6 +353,35 @@ impl<'a> Walker<'a> {
     fn take(&mut self, v: &Value) -> Vec<u32> {
         if !v.holds.is_empty() {
             return v.holds.clone();
+        }
+        // `self.tx.commit()`: moving the field that holds the connection moves it out of
+        // the binding it lives in.
+        if let Place::Field {
+            root: Some(root), ..
+        } = &v.place
+        {
+            if self
+                .idx
+                .value_held(&v.ty)
+                .is_some_and(|h| h.kind.holds_connection())
+            {
+                let by_ref: Vec<u32> = self
+                    .state
+                    .held
+                    .values()
+                    .filter(|h| h.param)
+                    .map(|h| h.id)
+                    .collect();
+                let Some(b) = self.lookup_mut(root) else {
+                    return Vec::new();
+                };
+                let (ids, kept): (Vec<u32>, Vec<u32>) = std::mem::take(&mut b.owns)
+                    .into_iter()
+                    .partition(|id| !by_ref.contains(id));
+                b.owns = kept;
+                self.pending.extend(ids.iter().copied());
+                return ids;
+            }
         }
         let Place::Local(name) = &v.place else {
             return Vec::new();
@@ -298,6 +412,170 @@ impl<'a> Walker<'a> {
     fn consume(&mut self, v: &Value) {
         let ids = self.take(v);
         self.release(&ids);
+        self.hand_on_manual(v);
+    }
+
+    /// A manual acquisition handed on (to a guard, to its release call) is not skipped here.
+    fn hand_on_manual(&mut self, v: &Value) {
+        let mut manual = v.manual.clone();
+        if let (Place::Local(n), true) = (&v.place, v.direct) {
+            manual.extend(self.lookup(n).map(|b| b.manual.clone()).unwrap_or_default());
+        }
+        for id in manual {
+            self.state.manual.remove(&id);
+            self.pending_manual.retain(|(p, _)| *p != id);
+        }
+    }
+
+    /// A pool built here: follow it (to see whether it is handed on) and record its options.
+    fn pool_built(&mut self, result: &mut Value, builder: Option<TypeId>, span: Span) {
+        let Some(h) = self
+            .idx
+            .value_held(&result.ty)
+            .filter(|h| h.kind == Kind::Pool)
+        else {
+            return;
+        };
+        let pool = h.ty;
+        let id = self.track(h, result, span, None, false);
+        result.holds = id.into_iter().collect();
+        result.origin = Some(span);
+        self.pending.extend(result.holds.iter().copied());
+        let settings = std::mem::take(&mut result.settings);
+        self.push_event(
+            EventKind::PoolBuilt {
+                id,
+                pool,
+                builder,
+                settings,
+            },
+            span,
+            Vec::new(),
+            None,
+            Value::default(),
+        );
+    }
+
+    /// `tokio_postgres::connect(..)`: the client and its connection task, each followed.
+    fn track_parts(&mut self, result: &mut Value, span: Span) {
+        let Ty::Tuple(parts) = result.ty.settled().clone() else {
+            return;
+        };
+        for part in parts {
+            if let Some(h) = self
+                .idx
+                .value_held(&part)
+                .filter(|h| h.kind.holds_connection() || h.kind == Kind::Driver)
+            {
+                let id = self.track(h, &Value::of(part.clone()), span, None, false);
+                result.holds.extend(id);
+            }
+        }
+        self.pending.extend(result.holds.iter().copied());
+        result.origin = Some(span);
+    }
+
+    fn mark_shared(&mut self, v: &Value) {
+        for id in self.ids_of(v) {
+            for map in [&mut self.state.held, &mut self.state.maybe] {
+                if let Some(h) = map.get_mut(&id) {
+                    h.shared = true;
+                }
+            }
+        }
+    }
+
+    /// An exit while manual acquisitions are open: `release-skipped` reports it.
+    fn manual_exit(&mut self, at: Span, how: &'static str) {
+        if !self.state.reachable || self.state.manual.is_empty() {
+            return;
+        }
+        // `break` leaves the loop, not the function: only what the loop acquired is skipped.
+        let depth = if how == "`break`" {
+            self.ctx.loop_depth
+        } else {
+            0
+        };
+        let open: Vec<(Span, String)> = self
+            .state
+            .manual
+            .values()
+            .filter(|m| m.loop_depth >= depth)
+            .map(|m| (m.origin, m.release.clone()))
+            .collect();
+        if open.is_empty() {
+            return;
+        }
+        self.push_event(
+            EventKind::ManualExit { open, how },
+            at,
+            Vec::new(),
+            None,
+            Value::default(),
+        );
+    }
+
+    /// A call that is a configured manual acquire or release (`[[release]]`).
+    fn manual_call(
+        &mut self,
+        name: &str,
+        owner: Option<&str>,
+        span: Span,
+        mentioned: &BTreeSet<String>,
+    ) {
+        let pairs = self.idx.release_pairs();
+        if pairs.is_empty() {
+            return;
+        }
+        let matches = |want: &str, on: &[String]| {
+            let (t, m) = want
+                .rsplit_once("::")
+                .map_or((None, want), |(t, m)| (Some(t), m));
+            m == name
+                && t.is_none_or(|t| owner == Some(t))
+                && (on.is_empty() || owner.is_some_and(|o| on.iter().any(|x| x == o)))
+        };
+        for p in pairs {
+            if matches(&p.release, &p.on) {
+                // Released: the acquisition it names (by receiver or argument), else the latest.
+                let hit = self
+                    .state
+                    .manual
+                    .iter()
+                    .rev()
+                    .find(|(_, m)| {
+                        m.release == p.release
+                            && m.name.as_ref().is_some_and(|n| mentioned.contains(n))
+                    })
+                    .map(|(id, _)| *id);
+                let hit = hit.or_else(|| {
+                    self.state
+                        .manual
+                        .iter()
+                        .rev()
+                        .find(|(_, m)| m.release == p.release)
+                        .map(|(id, _)| *id)
+                });
+                if let Some(id) = hit {
+                    self.state.manual.remove(&id);
+                }
+            } else if matches(&p.acquire, &p.on) {
+                let id = self.next_id;
+                self.next_id += 1;
+                // Armed at the end of the statement: the `?` on the acquisition itself is not
+                // an exit with it held.
+                self.pending_manual.push((
+                    id,
+                    Manual {
+                        origin: span,
+                        release: p.release.clone(),
+                        name: None,
+                        loop_depth: self.ctx.loop_depth,
+                    },
+                ));
+                self.last_manual = Some(id);
+            }
+        }
     }
 
     /// Every held connection a value stands for: carried, owned by its binding, or borrowed.
@@ -431,13 +709,26 @@ impl<'a> Walker<'a> {
 
     fn pop_scope(&mut self) {
         // What the scope's bindings still own dies with them; what they moved out lives on.
+        // A connection received by reference is the caller's to drop.
         if let Some(scope) = self.scopes.pop() {
-            for b in scope.bindings.values() {
-                for id in &b.owns {
-                    self.state.held.remove(id);
-                }
-            }
+            let mut ids: Vec<u32> = scope
+                .bindings
+                .values()
+                .flat_map(|b| b.owns.iter().copied())
+                .collect();
+            ids.sort_unstable();
+            ids.retain(|id| !self.state.maybe.get(id).is_some_and(|h| h.param));
+            self.drop_ids(&ids, DropHow::ScopeEnd);
         }
+    }
+
+    /// The end of the body: its parameters go out of scope at the closing brace.
+    pub fn finish(&mut self, close: Span) {
+        self.drop_at = Some(close);
+        while !self.scopes.is_empty() {
+            self.pop_scope();
+        }
+        self.drop_at = None;
     }
 
     fn scoped<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
@@ -447,10 +738,15 @@ impl<'a> Walker<'a> {
         out
     }
 
-    fn in_loop<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+    fn in_loop<T>(&mut self, at: Span, f: impl FnOnce(&mut Self) -> T) -> T {
+        let saved = self.ctx;
         self.ctx.loop_depth += 1;
+        self.ctx.loop_at = Some(at);
         let out = self.scoped(f);
-        self.ctx.loop_depth -= 1;
+        self.ctx = Ctx {
+            in_async: self.ctx.in_async,
+            ..saved
+        };
         out
     }
 
@@ -533,8 +829,21 @@ impl<'a> Walker<'a> {
         let mut owns = v.holds.clone();
         self.pending.retain(|p| !owns.contains(p));
         self.bind_part(pat, v.ty.clone(), v.origin, &mut owns, &v.pool_key);
-        // A pattern with no binding to take the connection (`let _ = ..`) drops it now.
-        self.release(&owns);
+        if let Some(name) = simple_name(pat) {
+            for (_, m) in self
+                .pending_manual
+                .iter_mut()
+                .filter(|(_, m)| m.name.is_none())
+            {
+                m.name = Some(name.clone());
+            }
+            if let Some(b) = self.lookup_mut(&name) {
+                b.settings = v.settings.clone();
+                b.manual = v.manual.clone();
+            }
+        }
+        // A pattern with no binding to take the value (`let _ = ..`) drops it now.
+        self.drop_ids(&owns, DropHow::Discard);
     }
 
     fn bind_part(
@@ -558,8 +867,10 @@ impl<'a> Walker<'a> {
                     std::mem::take(owns)
                 };
                 for id in &mine {
-                    if let Some(h) = self.state.held.get_mut(id) {
-                        h.name = Some(name.clone());
+                    for map in [&mut self.state.held, &mut self.state.maybe] {
+                        if let Some(h) = map.get_mut(id) {
+                            h.name = Some(name.clone());
+                        }
                     }
                 }
                 let holds = self.idx.value_held(&ty).is_some();
@@ -571,6 +882,8 @@ impl<'a> Walker<'a> {
                         owns: mine,
                         borrows: Vec::new(),
                         pool_key: pool_key.clone().or_else(|| Some(name.clone())),
+                        settings: Vec::new(),
+                        manual: Vec::new(),
                     },
                 );
             }
@@ -597,16 +910,27 @@ impl<'a> Walker<'a> {
                         _ => Ty::Unknown,
                     })
                     .collect();
-                // The connection goes to the first part whose type holds one.
+                // Each part takes the followed values of its own type (`(client, connection)`);
+                // what matches no part goes to the first part that holds anything.
                 let first = parts.iter().position(|t| self.idx.value_held(t).is_some());
                 for (i, elem) in t.elems.iter().enumerate() {
-                    let mut none = Vec::new();
-                    let o = if Some(i) == first {
-                        &mut *owns
-                    } else {
-                        &mut none
-                    };
-                    self.bind_part(elem, parts[i].clone(), origin, o, &None);
+                    let want = self.idx.value_held(&parts[i]).map(|h| h.ty);
+                    let (mut mine, rest): (Vec<u32>, Vec<u32>) = owns.iter().partition(|id| {
+                        want.is_some() && self.state.maybe.get(id).map(|h| h.held.ty) == want
+                    });
+                    *owns = rest;
+                    if mine.is_empty()
+                        && Some(i) == first
+                        && parts
+                            .iter()
+                            .filter(|t| self.idx.value_held(t).is_some())
+                            .count()
+                            == 1
+                    {
+                        mine = std::mem::take(owns);
+                    }
+                    self.bind_part(elem, parts[i].clone(), origin, &mut mine, &None);
+                    owns.extend(mine);
                 }
             }
             syn::Pat::TupleStruct(ts) => {
@@ -687,11 +1011,16 @@ impl<'a> Walker<'a> {
         let moved = self.take(&last);
         last.holds = moved;
         last.direct = false;
+        let saved = self.drop_at.replace(b.brace_token.span.close());
         self.pop_scope();
+        self.drop_at = saved;
         last
     }
 
     fn end_statement(&mut self, keep: &[u32]) {
+        for (id, m) in std::mem::take(&mut self.pending_manual) {
+            self.state.manual.insert(id, m);
+        }
         let dying: Vec<u32> = self
             .pending
             .iter()
@@ -713,9 +1042,10 @@ impl<'a> Walker<'a> {
                 let mut v = self.expr(&init.expr);
                 let named = self.mentions.pop().unwrap_or_default();
                 if let Some((_, diverge)) = &init.diverge {
-                    let saved = self.state.clone();
+                    // The `else` block runs only when the pattern fails, and never falls through.
+                    let saved = self.snapshot();
                     self.expr(diverge);
-                    self.state = saved;
+                    self.restore(&saved);
                 }
                 v.holds = self.take(&v);
                 // A value computed from a held connection without awaiting borrows it
@@ -784,6 +1114,7 @@ impl<'a> Walker<'a> {
             syn::Expr::Await(a) => self.await_expr(a),
             syn::Expr::Try(t) => {
                 let v = self.expr(&t.expr);
+                self.manual_exit(t.question_token.span, "`?`");
                 Value {
                     ty: v.ty.unwrap_fallible(),
                     direct: false,
@@ -794,10 +1125,11 @@ impl<'a> Walker<'a> {
             syn::Expr::Group(g) => self.expr(&g.expr),
             syn::Expr::Reference(r) => {
                 let v = self.expr(&r.expr);
-                // A reference does not move what it points to.
+                // A reference does not move what it points to, nor hand it on.
                 Value {
                     direct: false,
                     place: Place::Temp,
+                    manual: Vec::new(),
                     ..v
                 }
             }
@@ -815,7 +1147,7 @@ impl<'a> Walker<'a> {
             }
             syn::Expr::Block(b) => {
                 if b.label.is_some() {
-                    self.in_loop(|w| w.block(&b.block))
+                    self.in_loop(b.block.brace_token.span.open(), |w| w.block(&b.block))
                 } else {
                     self.block(&b.block)
                 }
@@ -850,7 +1182,7 @@ impl<'a> Walker<'a> {
                 let it = self.expr(&f.expr);
                 let elem = it.ty.element().cloned().unwrap_or_default();
                 let start = self.snapshot();
-                self.in_loop(|w| {
+                self.in_loop(f.for_token.span, |w| {
                     w.bind(&f.pat, Value::of(elem));
                     w.block(&f.body);
                 });
@@ -861,7 +1193,7 @@ impl<'a> Walker<'a> {
             }
             syn::Expr::While(wl) => {
                 let start = self.snapshot();
-                self.in_loop(|w| {
+                self.in_loop(wl.while_token.span, |w| {
                     w.expr(&wl.cond);
                     w.block(&wl.body);
                 });
@@ -883,7 +1215,7 @@ impl<'a> Walker<'a> {
                     );
                 }
                 let start = self.snapshot();
-                self.in_loop(|w| w.block(&l.body));
+                self.in_loop(l.loop_token.span, |w| w.block(&l.body));
                 let end = self.snapshot();
                 self.join(start, end);
                 // Only a `break` leaves a `loop`.
@@ -904,7 +1236,7 @@ impl<'a> Walker<'a> {
                             .lookup_mut(&name)
                             .map(|b| std::mem::take(&mut b.owns))
                             .unwrap_or_default();
-                        self.release(&old);
+                        self.drop_ids(&old, DropHow::Overwritten);
                         self.pending.retain(|p| !ids.contains(p));
                         if let Some(b) = self.lookup_mut(&name) {
                             b.owns = ids.clone();
@@ -915,6 +1247,20 @@ impl<'a> Walker<'a> {
                         // Stored somewhere this body does not track (a field, a static).
                         self.release(&ids);
                         self.expr(left);
+                        // `cfg.pool = Some(PoolConfig { max_size: 16, .. })` on a builder.
+                        if let syn::Expr::Field(f) = left {
+                            if let (Some(root), syn::Member::Named(field)) =
+                                (root_name(&f.base), &f.member)
+                            {
+                                let mut found = Vec::new();
+                                settings_in(&field.to_string(), &a.right, &mut found);
+                                // `cfg.pool = Some(pool_cfg)`: what was set on `pool_cfg`.
+                                found.extend(v.settings.iter().cloned());
+                                if let Some(b) = self.lookup_mut(&root) {
+                                    b.settings.extend(found);
+                                }
+                            }
+                        }
                     }
                 }
                 Value::default()
@@ -979,7 +1325,20 @@ impl<'a> Walker<'a> {
                 let ty = self
                     .idx
                     .resolve_path(self.file, &segs, self.self_ty.as_deref());
-                if self.idx.value_held(&ty).is_none() {
+                // A struct literal of pool options carries them (`Config { pool: .. }`).
+                let mut settings = Vec::new();
+                if self
+                    .idx
+                    .value_held(&ty)
+                    .is_some_and(|h| h.kind == Kind::Builder)
+                {
+                    settings_in("", e, &mut settings);
+                }
+                if self
+                    .idx
+                    .value_held(&ty)
+                    .is_none_or(|h| !h.kind.holds_connection())
+                {
                     // Moved into a value this body does not track.
                     self.release(&holds);
                     holds.clear();
@@ -987,6 +1346,7 @@ impl<'a> Walker<'a> {
                 Value {
                     ty,
                     holds,
+                    settings,
                     ..Value::default()
                 }
             }
@@ -1004,14 +1364,45 @@ impl<'a> Walker<'a> {
                 Value::of(Ty::iter(Ty::Unknown))
             }
             syn::Expr::Return(r) => {
+                let mut error_exit = false;
                 if let Some(e) = &r.expr {
+                    error_exit = is_error_value(e);
                     let v = self.expr(e);
                     // Handed to the caller.
                     let ids = self.take(&v);
                     self.pending.retain(|p| !ids.contains(p));
-                    for id in ids {
-                        self.state.held.remove(&id);
+                    self.release(&ids);
+                }
+                self.manual_exit(r.return_token.span, "`return`");
+                if !error_exit {
+                    // A normal exit: what the bindings still own is dropped here.
+                    let mut ids: Vec<u32> = self
+                        .scopes
+                        .iter()
+                        .flat_map(|s| s.bindings.values().flat_map(|b| b.owns.iter().copied()))
+                        .collect();
+                    ids.sort_unstable();
+                    ids.retain(|id| !self.state.maybe.get(id).is_some_and(|h| h.param));
+                    let saved = self.drop_at.replace(r.return_token.span);
+                    if self.state.reachable {
+                        for id in &ids {
+                            if let Some(h) = self.state.maybe.get(id).cloned() {
+                                let maybe = !self.state.held.contains_key(id);
+                                self.push_event(
+                                    EventKind::Dropped {
+                                        held: h,
+                                        how: DropHow::Return,
+                                        maybe,
+                                    },
+                                    r.return_token.span,
+                                    Vec::new(),
+                                    None,
+                                    Value::default(),
+                                );
+                            }
+                        }
                     }
+                    self.drop_at = saved;
                 }
                 self.state.reachable = false;
                 Value::default()
@@ -1020,6 +1411,7 @@ impl<'a> Walker<'a> {
                 if let Some(e) = &b.expr {
                     self.expr(e);
                 }
+                self.manual_exit(b.break_token.span, "`break`");
                 self.state.reachable = false;
                 Value::default()
             }
@@ -1057,6 +1449,8 @@ impl<'a> Walker<'a> {
                     pool_key: b.pool_key,
                     direct: true,
                     borrows: Vec::new(),
+                    settings: b.settings,
+                    manual: b.manual,
                 };
             }
             if let Some(t) = self.idx.static_type(&name) {
@@ -1107,11 +1501,17 @@ impl<'a> Walker<'a> {
                 None
             },
             ty,
-            place: Place::Field { on_self, field },
+            place: Place::Field {
+                on_self,
+                field,
+                root: root_name(&f.base),
+            },
             holds: Vec::new(),
             pool_key,
             direct: false,
             borrows: Vec::new(),
+            settings: Vec::new(),
+            manual: Vec::new(),
         }
     }
 
@@ -1121,6 +1521,15 @@ impl<'a> Walker<'a> {
         self.mentions.push(BTreeSet::new());
         let v = self.expr(&a.base);
         let mentioned = self.mentions.pop().unwrap_or_default();
+        // Awaiting a connection task drives it (`connection.await`).
+        if v.direct
+            && self
+                .idx
+                .value_held(&v.ty)
+                .is_some_and(|h| h.kind == Kind::Driver)
+        {
+            self.consume(&v);
+        }
         self.await_point(a.await_token.span, &before, &mentioned, mark);
         Value {
             ty: v.ty.clone().awaited(),
@@ -1236,6 +1645,14 @@ impl<'a> Walker<'a> {
         }
         if per_item {
             self.ctx.loop_depth += 1;
+            self.ctx.loop_at = Some(c.inputs_begin.span);
+        }
+        // A run-once initialiser (`OnceLock::get_or_init(|| ..)`, `Lazy::new(|| ..)`) is not
+        // code that runs per call.
+        if std::mem::take(&mut self.init_closure) {
+            self.ctx.closure_at = None;
+        } else {
+            self.ctx.closure_at = Some(c.inputs_begin.span);
         }
         let moved = c.capture.is_some();
         let body = &c.body;
@@ -1358,8 +1775,10 @@ impl<'a> Walker<'a> {
     ) -> (Vec<Value>, Option<Value>) {
         let mut vals = Vec::with_capacity(args.len());
         let mut closure_ret = None;
+        let init = std::mem::take(&mut self.init_closure);
         for a in args {
             let saved = self.ctx;
+            self.init_closure = init;
             if blocking {
                 self.ctx.in_blocking_closure = true;
                 self.ctx.in_async = false;
@@ -1387,13 +1806,21 @@ impl<'a> Walker<'a> {
         self.mentions.push(BTreeSet::new());
         let recv = self.expr(&mc.receiver);
         let method = mc.method.to_string();
+        // `map`/`and_then` on a receiver of unknown type is as likely an `Option` as an
+        // iterator; the other adapters only exist on iterators and streams.
         let per_item = ITER_ADAPTERS.contains(&method.as_str())
-            && matches!(recv.ty, Ty::Iter(_) | Ty::Collection(_) | Ty::Unknown);
+            && (matches!(recv.ty, Ty::Iter(_) | Ty::Collection(_))
+                || (recv.ty == Ty::Unknown
+                    && !matches!(
+                        method.as_str(),
+                        "map" | "and_then" | "then" | "inspect" | "filter"
+                    )));
         let spawner = SPAWNERS.contains(&method.as_str());
         // Closures given to these run on a thread of their own, not on the executor.
         let blocking_wrapper = BLOCKING_WRAPPERS.contains(&method.as_str()) || spawner;
         // A closure given to a method of a held connection works on that connection.
         self.closure_borrows = self.ids_of(&recv);
+        self.init_closure = INIT_CALLS.contains(&method.as_str());
         let (args, closure_ret) = self.args(&mc.args, per_item, blocking_wrapper, spawner);
         self.closure_borrows.clear();
         let mentioned = self.mentions.pop().unwrap_or_default();
@@ -1413,6 +1840,14 @@ impl<'a> Walker<'a> {
             .as_ref()
             .is_some_and(|d| self.method_consumes(d, &method));
         if consumes {
+            if def.as_ref().is_some_and(|d| d.role == Role::Close) {
+                let ids = self.take(&recv);
+                self.drop_ids(&ids, DropHow::Closed);
+            }
+            self.consume(&recv);
+        }
+        // A connection task's combinators (`connection.map(..)`) take it by value.
+        if def.is_none() && recv_kind == Some(Kind::Driver) {
             self.consume(&recv);
         }
         let local = matches!(recv.ty.settled(), Ty::Local(_)) && def.is_none();
@@ -1445,9 +1880,11 @@ impl<'a> Walker<'a> {
         // one stored elsewhere.
         let helper =
             local && matches!(recv.ty.settled(), Ty::Local(o) if self.idx.has_method(o, &method));
+        // A transaction begun on a held connection is a value of its own (to commit), working
+        // on that connection.
+        let begins_on_held = recv_holds && role == Some(Role::Begin);
         if result_holds
-            && !recv_holds
-            && (produces || helper)
+            && ((!recv_holds && (produces || helper)) || begins_on_held)
             && !matches!(result.ty.settled(), Ty::Collection(_) | Ty::Iter(_))
         {
             result.origin = Some(span);
@@ -1455,6 +1892,30 @@ impl<'a> Walker<'a> {
             let id = self.new_held(&result, span, None, false);
             result.holds = id.into_iter().collect();
             self.pending.extend(result.holds.iter().copied());
+            if begins_on_held {
+                result.borrows = self.ids_of(&recv);
+                let on_raw = self
+                    .ids_of(&recv)
+                    .iter()
+                    .filter_map(|id| self.state.maybe.get(id))
+                    .any(|h| {
+                        h.held.kind == Kind::Raw
+                            && (!h.param || self.idx.knowledge.ty(h.held.ty).shareable)
+                    });
+                let in_tx = self
+                    .ids_of(&recv)
+                    .iter()
+                    .filter_map(|id| self.state.maybe.get(id))
+                    .any(|h| h.held.kind == Kind::Transaction);
+                for id in &result.holds {
+                    for map in [&mut self.state.held, &mut self.state.maybe] {
+                        if let Some(h) = map.get_mut(id) {
+                            h.unpooled |= on_raw;
+                            h.nested |= in_tx;
+                        }
+                    }
+                }
+            }
         } else if result_holds {
             result.origin = recv
                 .origin
@@ -1470,6 +1931,15 @@ impl<'a> Walker<'a> {
         }
         if result.origin.is_none() && result_holds {
             result.origin = Some(span);
+        }
+        // `connect(..).await.unwrap()` of a tuple: what the result carried passes on.
+        if def.is_none()
+            && result.holds.is_empty()
+            && !recv.holds.is_empty()
+            && UNWRAP_METHODS.contains(&method.as_str())
+        {
+            result.holds = recv.holds.clone();
+            result.origin = recv.origin;
         }
         if self
             .idx
@@ -1493,6 +1963,50 @@ impl<'a> Walker<'a> {
             result.place = recv.place.clone();
             result.pool_key = recv.pool_key.clone();
         }
+
+        // Pool builders: the options set on the way, and the pool they build.
+        if recv_kind == Some(Kind::Builder)
+            || role == Some(Role::Configure)
+            || role == Some(Role::Build)
+        {
+            result.settings = recv.settings.clone();
+            for a in mc.args.iter().take(1) {
+                settings_in(&method, a, &mut result.settings);
+            }
+        }
+        if role == Some(Role::Configure) {
+            // `opt.max_connections(10)` as a statement: the setter changed `opt` in place.
+            result.place = recv.place.clone();
+            if let Place::Local(name) = &recv.place {
+                let new: Vec<Setting> =
+                    result.settings[recv.settings.len().min(result.settings.len())..].to_vec();
+                if let Some(b) = self.lookup_mut(name) {
+                    b.settings.extend(new);
+                }
+            }
+        }
+        if role == Some(Role::Build) {
+            let builder = self
+                .idx
+                .value_held(&recv.ty)
+                .filter(|h| h.kind == Kind::Builder)
+                .map(|h| h.ty);
+            self.pool_built(&mut result, builder, span);
+        }
+        if role == Some(Role::Connect) && result.holds.is_empty() {
+            self.track_parts(&mut result, span);
+        }
+        // A cloned pool lives on in its clones.
+        if method == "clone" && recv_kind == Some(Kind::Pool) {
+            self.mark_shared(&recv);
+        }
+        let owner = match recv.ty.settled() {
+            Ty::Local(o) => Some(o.clone()),
+            Ty::Db(t) => Some(self.idx.knowledge.ty(*t).name.clone()),
+            _ => None,
+        };
+        self.manual_call(&method, owner.as_deref(), span, &mentioned);
+        result.manual.extend(self.last_manual.take());
 
         // Acquisitions, blocking calls, crate-local calls.
         let is_pool = recv_kind == Some(Kind::Pool);
@@ -1777,6 +2291,13 @@ impl<'a> Walker<'a> {
             || self.idx.fn_runs_blocking(&last);
         self.mentions.push(BTreeSet::new());
         let mark = self.events.len();
+        self.init_closure = INIT_CALLS.contains(&last.as_str())
+            || (last == "new"
+                && full.len() >= 2
+                && matches!(
+                    full[full.len() - 2].as_str(),
+                    "Lazy" | "LazyLock" | "LazyCell"
+                ));
         let (args, closure_ret) = self.args(&c.args, false, blocking_wrapper, spawner);
         let mentioned = self.mentions.pop().unwrap_or_default();
         for n in &mentioned {
@@ -1827,6 +2348,11 @@ impl<'a> Walker<'a> {
             }
             _ => ty,
         };
+        // `drop(x)`: gone here, on purpose.
+        if matches!(full.as_slice(), [d] | [_, _, d] if d == "drop") && args.len() == 1 {
+            let ids = self.take(&args[0]);
+            self.drop_ids(&ids, DropHow::Explicit);
+        }
         // A crate-local constructor wrapping a connection (`Repo(conn)`, `Repo::new(conn)`).
         let result_holds = self
             .idx
@@ -1840,6 +2366,7 @@ impl<'a> Walker<'a> {
             } else {
                 self.release(&ids);
             }
+            self.hand_on_manual(a);
         }
         let role = def.as_ref().map(|d: &Resolved| d.role);
         let mut result = Value {
@@ -1847,6 +2374,35 @@ impl<'a> Walker<'a> {
             holds: carried,
             ..Value::default()
         };
+        if wraps {
+            result.settings = first_arg.settings.clone();
+        }
+        if matches!(role, Some(Role::Configure | Role::Build)) {
+            for (a, v) in c.args.iter().zip(&args) {
+                // `Database::connect(opt)`: what was set on `opt`; options inside the
+                // arguments (`Pool::new(OptsBuilder::default().pool_opts(..))`) count, a
+                // plain argument (`Config::new(path)`) sets no option.
+                result.settings.extend(v.settings.iter().cloned());
+                settings_in("", a, &mut result.settings);
+            }
+        }
+        // `PoolConfig::new(16)`, `PoolConstraints::new(5, 20)`: options given positionally; they
+        // matter only if the value reaches a pool builder.
+        if last == "new"
+            && !c.args.is_empty()
+            && full.len() >= 2
+            && full[full.len() - 2].starts_with(|c: char| c.is_ascii_uppercase())
+        {
+            settings_in("", &syn::Expr::Call(c.clone()), &mut result.settings);
+        }
+        if role == Some(Role::Build) {
+            self.pool_built(&mut result, None, span);
+        }
+        if role == Some(Role::Connect) {
+            self.track_parts(&mut result, span);
+        }
+        self.manual_call(&last, None, span, &mentioned);
+        result.manual.extend(self.last_manual.take());
         let mut fresh = false;
         if result_holds
             && result.holds.is_empty()
@@ -2100,6 +2656,24 @@ impl<'a> Walker<'a> {
         for n in &mentioned {
             self.mention(n);
         }
+        // `join!(work, connection)`, `select! { r = connection => .. }` drive the futures named.
+        if awaits {
+            for n in &mentioned {
+                let driver = self.lookup(n).is_some_and(|b| {
+                    self.idx
+                        .value_held(&b.ty)
+                        .is_some_and(|h| h.kind == Kind::Driver)
+                });
+                if driver {
+                    let v = Value {
+                        place: Place::Local(n.clone()),
+                        direct: true,
+                        ..Value::default()
+                    };
+                    self.consume(&v);
+                }
+            }
+        }
         if awaits {
             self.await_point(span, &before, &mentioned, mark);
         }
@@ -2207,6 +2781,187 @@ fn is_awaited(e: &syn::Expr) -> bool {
             is_awaited(&m.receiver)
         }
         _ => false,
+    }
+}
+
+/// `return Err(..)`: an error exit (rollback on drop is the idiom there).
+fn is_error_value(e: &syn::Expr) -> bool {
+    match e {
+        syn::Expr::Call(c) => {
+            matches!(&*c.func, syn::Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Err"))
+        }
+        syn::Expr::MethodCall(m) => m.method == "into" && is_error_value(&m.receiver),
+        syn::Expr::Paren(p) => is_error_value(&p.expr),
+        _ => false,
+    }
+}
+
+/// The pool options set by an expression given to `name`: a value (`max_connections(5)`), a
+/// struct literal of options (`PoolConfig { max_size: 16, timeouts: Timeouts { .. } }`), a
+/// chain of setters, or `Some(..)` of any of these.
+fn settings_in(name: &str, e: &syn::Expr, out: &mut Vec<Setting>) {
+    match e {
+        syn::Expr::Struct(st) => {
+            for f in &st.fields {
+                if let syn::Member::Named(n) = &f.member {
+                    settings_in(&n.to_string(), &f.expr, out);
+                }
+            }
+        }
+        // `Timeouts::wait_millis(750)`: a setter named with its unit.
+        syn::Expr::Call(c)
+            if c.args.len() == 1 && !is_duration(e) && unit_setter(&c.func).is_some() =>
+        {
+            let (setter, scale) = unit_setter(&c.func).expect("checked");
+            let value = match setting_value(&c.args[0]) {
+                SettingValue::Number(n) => SettingValue::Millis(n as u128 * scale),
+                v => v,
+            };
+            out.push(Setting {
+                setter,
+                value,
+                span: e.span(),
+            });
+        }
+        syn::Expr::Call(c)
+            if matches!(&*c.func, syn::Expr::Path(p) if p.path.is_ident("Some"))
+                && c.args.len() == 1 =>
+        {
+            let inner = &c.args[0];
+            if matches!(inner, syn::Expr::Struct(_) | syn::Expr::MethodCall(_))
+                && !is_duration(inner)
+            {
+                settings_in(name, inner, out);
+            } else {
+                out.push(Setting {
+                    setter: name.to_string(),
+                    value: setting_value(inner),
+                    span: e.span(),
+                });
+            }
+        }
+        syn::Expr::MethodCall(m)
+            if !is_duration(e) && !m.args.is_empty() && m.method != "unwrap" =>
+        {
+            settings_in(name, &m.receiver, out);
+            let setter = m.method.to_string();
+            settings_in(&setter, &m.args[0], out);
+        }
+        syn::Expr::MethodCall(m) if m.method == "unwrap" || m.method == "expect" => {
+            settings_in(name, &m.receiver, out)
+        }
+        syn::Expr::Call(c)
+            if !is_duration(e)
+                && matches!(&*c.func, syn::Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "new")) =>
+        {
+            // `PoolConstraints::new(5, 20)`, `PoolConfig::new(16)`: positional options.
+            let ty = match &*c.func {
+                syn::Expr::Path(p) if p.path.segments.len() >= 2 => {
+                    p.path.segments[p.path.segments.len() - 2].ident.to_string()
+                }
+                _ => String::new(),
+            };
+            for (i, arg) in c.args.iter().enumerate() {
+                out.push(Setting {
+                    setter: format!("{ty}::new#{i}"),
+                    value: setting_value(arg),
+                    span: arg.span(),
+                });
+            }
+        }
+        syn::Expr::Paren(p) => settings_in(name, &p.expr, out),
+        syn::Expr::Reference(r) => settings_in(name, &r.expr, out),
+        _ => out.push(Setting {
+            setter: name.to_string(),
+            value: setting_value(e),
+            span: e.span(),
+        }),
+    }
+}
+
+/// `wait_millis` → (`wait`, 1), `timeout_secs` → (`timeout`, 1000).
+fn unit_setter(func: &syn::Expr) -> Option<(String, u128)> {
+    let syn::Expr::Path(p) = func else {
+        return None;
+    };
+    let name = p.path.segments.last()?.ident.to_string();
+    [
+        ("_millis", 1),
+        ("_ms", 1),
+        ("_secs", 1000),
+        ("_seconds", 1000),
+    ]
+    .iter()
+    .find_map(|(suffix, scale)| {
+        name.strip_suffix(suffix)
+            .map(|base| (base.to_string(), *scale))
+    })
+}
+
+fn is_duration(e: &syn::Expr) -> bool {
+    match e {
+        syn::Expr::Call(c) => {
+            matches!(&*c.func, syn::Expr::Path(p) if p.path.segments.iter().any(|s| s.ident == "Duration"))
+        }
+        syn::Expr::MethodCall(m) => is_duration(&m.receiver),
+        _ => false,
+    }
+}
+
+/// The value of an option as written: a number, a duration, `None`.
+fn setting_value(e: &syn::Expr) -> SettingValue {
+    fn int(e: &syn::Expr) -> Option<u64> {
+        match e {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Int(i),
+                ..
+            }) => i.base10_parse::<u64>().ok(),
+            syn::Expr::Paren(p) => int(&p.expr),
+            syn::Expr::Binary(b) => {
+                let (l, r) = (int(&b.left)?, int(&b.right)?);
+                match b.op {
+                    syn::BinOp::Mul(_) => l.checked_mul(r),
+                    syn::BinOp::Add(_) => l.checked_add(r),
+                    syn::BinOp::Sub(_) => l.checked_sub(r),
+                    syn::BinOp::Div(_) => l.checked_div(r),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+    match e {
+        syn::Expr::Path(p) if p.path.is_ident("None") => SettingValue::Unbounded,
+        syn::Expr::Call(c)
+            if matches!(&*c.func, syn::Expr::Path(p) if p.path.is_ident("Some"))
+                && c.args.len() == 1 =>
+        {
+            setting_value(&c.args[0])
+        }
+        syn::Expr::Paren(p) => setting_value(&p.expr),
+        syn::Expr::Cast(c) => setting_value(&c.expr),
+        syn::Expr::Call(c) => {
+            let Some(unit) = (match &*c.func {
+                syn::Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+                _ => None,
+            }) else {
+                return SettingValue::Other;
+            };
+            let Some(n) = c.args.first().and_then(int) else {
+                return SettingValue::Other;
+            };
+            let n = n as u128;
+            match unit.as_str() {
+                "from_secs" => SettingValue::Millis(n * 1000),
+                "from_millis" => SettingValue::Millis(n),
+                "from_micros" => SettingValue::Millis(n / 1000),
+                "from_nanos" => SettingValue::Millis(n / 1_000_000),
+                "from_mins" => SettingValue::Millis(n * 60_000),
+                "from_hours" => SettingValue::Millis(n * 3_600_000),
+                _ => SettingValue::Other,
+            }
+        }
+        e => int(e).map_or(SettingValue::Other, SettingValue::Number),
     }
 }
 

@@ -28,7 +28,7 @@ impl Rule for ConnectionInBackgroundTask {
                 if !ev.ctx.in_task && !spawned_fn {
                     continue;
                 }
-                for h in slot_holders(held) {
+                for h in slot_holders(cx.index, held) {
                     let name = cx.held_name(h);
                     let task = if ev.ctx.in_task {
                         "a spawned task".to_string()

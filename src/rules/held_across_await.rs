@@ -33,7 +33,7 @@ impl Rule for HeldAcrossAwait {
                 if *acquires || callees.iter().any(|c| cx.acquirers.site(c).is_some()) {
                     continue;
                 }
-                for h in slot_holders(held) {
+                for h in slot_holders(cx.index, held) {
                     let name = cx.held_name(h);
                     let help = match &h.name {
                         Some(n) if !h.param => format!("call `drop({n})` before this `.await`, or put the database work in a block so `{n}` is returned to the pool first"),

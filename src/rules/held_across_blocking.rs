@@ -24,7 +24,7 @@ impl Rule for HeldAcrossBlocking {
                 let EventKind::Blocking { callee, held } = &ev.kind else {
                     continue;
                 };
-                for h in slot_holders(held) {
+                for h in slot_holders(cx.index, held) {
                     let name = cx.held_name(h);
                     let help = match &h.name {
                         Some(n) if !h.param => format!("call `drop({n})` before `{callee}`, or scope the database work in a block that ends before it"),

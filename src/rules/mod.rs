@@ -12,11 +12,20 @@ mod accumulated_connections;
 mod blocking_acquire_in_async;
 mod connection_in_background_task;
 mod connection_in_static;
+mod connection_per_iteration;
 mod detached_connection;
 mod forgotten_connection;
 mod held_across_await;
 mod held_across_blocking;
 mod nested_acquire;
+mod pool_misconfigured;
+mod pool_per_call;
+mod pool_without_acquire_timeout;
+mod pool_without_max_size;
+mod release_skipped;
+mod unclosed_connection;
+mod unfinished_transaction;
+mod unpolled_connection_task;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Family {
@@ -65,6 +74,15 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &nested_acquire::NestedAcquire,
         &connection_in_background_task::ConnectionInBackgroundTask,
         &blocking_acquire_in_async::BlockingAcquireInAsync,
+        &pool_per_call::PoolPerCall,
+        &connection_per_iteration::ConnectionPerIteration,
+        &pool_without_acquire_timeout::PoolWithoutAcquireTimeout,
+        &pool_without_max_size::PoolWithoutMaxSize,
+        &pool_misconfigured::PoolMisconfigured,
+        &unclosed_connection::UnclosedConnection,
+        &unpolled_connection_task::UnpolledConnectionTask,
+        &unfinished_transaction::UnfinishedTransaction,
+        &release_skipped::ReleaseSkipped,
     ]
 }
 
@@ -83,6 +101,8 @@ pub struct FileCx<'a> {
     pub bodies: &'a [Body],
     pub findings: Vec<Finding>,
     pub(crate) current: Option<&'static RuleInfo>,
+    /// `pool-misconfigured` thresholds in milliseconds: (above this, below this).
+    pub timeouts: (u128, u128),
 }
 
 impl<'a> FileCx<'a> {
@@ -103,6 +123,10 @@ impl<'a> FileCx<'a> {
             bodies,
             findings: Vec::new(),
             current: None,
+            timeouts: (
+                pool_misconfigured::MAX_TIMEOUT_MS,
+                pool_misconfigured::MIN_TIMEOUT_MS,
+            ),
         }
     }
 
@@ -128,6 +152,11 @@ impl<'a> FileCx<'a> {
 
     /// Reports a finding of the running rule: `at` is the hazard with its label, `labels` the
     /// places that explain it.
+    /// The (too long, too short) acquire-timeout bounds of `pool-misconfigured`.
+    pub fn timeout_bounds(&self) -> (u128, u128) {
+        self.timeouts
+    }
+
     /// "`conn`" or "a temporary connection", for messages.
     pub fn held_name(&self, h: &HeldRef) -> String {
         match &h.name {
@@ -210,7 +239,16 @@ pub fn documented_ids() -> impl Iterator<Item = &'static str> {
 
 /// Held connections that matter to the hold rules: those that occupy a pool slot, and any
 /// connection received from the caller (which is usually a pooled one, dereferenced).
-pub fn slot_holders(held: &[HeldRef]) -> impl Iterator<Item = &HeldRef> {
-    held.iter()
-        .filter(|h| h.held.kind.holds_pool_slot() || (h.param && h.held.kind.holds_connection()))
+pub fn slot_holders<'h>(
+    index: &CrateIndex,
+    held: &'h [HeldRef],
+) -> impl Iterator<Item = &'h HeldRef> {
+    let k = index.knowledge;
+    held.iter().filter(move |h| {
+        let slot = h.held.kind.holds_pool_slot() && !h.unpooled;
+        // A connection received by reference is usually a pooled one dereferenced, unless
+        // its type is a single shared client (tokio-postgres `Client`).
+        let param = h.param && h.held.kind.holds_connection() && !k.ty(h.held.ty).shareable;
+        slot || param
+    })
 }

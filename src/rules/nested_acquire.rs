@@ -60,7 +60,7 @@ impl Rule for NestedAcquire {
                     },
                     _ => continue,
                 };
-                let holders: Vec<&HeldRef> = slot_holders(held).collect();
+                let holders: Vec<&HeldRef> = slot_holders(cx.index, held).collect();
                 let Some(first) = holders.first() else {
                     continue;
                 };

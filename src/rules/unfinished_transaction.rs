@@ -1,0 +1,58 @@
+//! `unfinished-transaction`: a transaction reaches a normal exit without commit or rollback.
+
+use super::{Family, FileCx, Rule, RuleInfo};
+use crate::diagnostic::Severity;
+use crate::flow::{DropHow, EventKind};
+use crate::profile::Kind;
+
+pub struct UnfinishedTransaction;
+
+static INFO: RuleInfo = RuleInfo {
+    id: "unfinished-transaction",
+    family: Family::Close,
+    default: Severity::Warning,
+    summary: "a transaction that reaches a normal (non-error) exit without `commit`/`rollback` and is not handed on",
+};
+
+impl Rule for UnfinishedTransaction {
+    fn info(&self) -> &'static RuleInfo {
+        &INFO
+    }
+
+    fn check(&self, cx: &mut FileCx<'_>) {
+        let mut seen = std::collections::BTreeSet::new();
+        for (bi, body) in cx.bodies.iter().enumerate() {
+            for ev in &body.events {
+                let EventKind::Dropped { held, how, maybe } = &ev.kind else {
+                    continue;
+                };
+                // `drop(tx)` is a deliberate rollback.
+                // A savepoint dropped is undone on purpose more often than not.
+                if held.held.kind != Kind::Transaction
+                    || held.param
+                    || held.nested
+                    || matches!(how, DropHow::Explicit | DropHow::Closed)
+                    || !seen.insert((bi, held.id))
+                {
+                    continue;
+                }
+                let name = cx.held_name(held);
+                let exit = match how {
+                    DropHow::Return => "this `return` leaves without committing",
+                    DropHow::Discard => "`_` drops it at once",
+                    DropHow::Overwritten => "replaced here without committing",
+                    DropHow::ScopeEnd | DropHow::Explicit | DropHow::Closed => {
+                        "it goes out of scope here without `commit` or `rollback`"
+                    }
+                };
+                let some = if *maybe { " on some path" } else { "" };
+                cx.report(
+                    (held.origin, "the transaction begins here".to_string()),
+                    format!("{name} reaches a normal exit without `commit` or `rollback`{some}: when it is dropped the library rolls it back, so the writes made in it are silently lost"),
+                    vec![(ev.span, exit.to_string())],
+                    Some(format!("call `.commit()` on every path that should keep the writes (and `.rollback()` where it should not), or return {name} to the caller")),
+                );
+            }
+        }
+    }
+}
