@@ -13,7 +13,9 @@
 //! * `parse, N threads`: the same on a rayon pool shaped like the engine's (one thread per
 //!   core, large stacks): the like-for-like baseline, since the engine parses in parallel;
 //! * `check`: a full `connlint::engine::check` of the same in-memory texts with every rule on:
-//!   prefilter, parse of the files that pass it, crate index, flow, rules, sorting.
+//!   prefilter, parse of the files that pass it, crate index, flow, rules, sorting;
+//! * `flow, 1 thread`: the flow analysis alone (`connlint::flow::analyse_file`), on one thread,
+//!   over trees parsed beforehand, compared with `parse, 1 thread` of the same files.
 //!
 //! In every case the syntax trees are dropped and proc-macro2's span table is cleared the way
 //! the engine does it, so both sides pay the same costs.
@@ -112,6 +114,9 @@ fn bench(roots: &[PathBuf]) -> i32 {
         pool.broadcast(|_| proc_macro2::extra::invalidate_current_thread_spans());
     });
 
+    // (c) The flow analysis alone, over the same trees parsed beforehand (one thread).
+    let flow_1 = flow_only(&texts);
+
     // (b) The whole check, every rule on.
     let mut outcome = None;
     let check = best(|| outcome = Some(engine::check(&inputs, &|_| true)));
@@ -132,6 +137,7 @@ fn bench(roots: &[PathBuf]) -> i32 {
     row("parse, 1 thread", parse_1, texts.len());
     row(&format!("parse, {threads} threads"), parse_n, texts.len());
     row("check (all rules)", check, inputs.len());
+    row("flow, 1 thread", flow_1, texts.len());
     println!();
     println!(
         "syn parse failures:    {} of {} UTF-8 files",
@@ -161,12 +167,38 @@ fn bench(roots: &[PathBuf]) -> i32 {
         }
     );
     println!(
+        "ratio flow / parse:    {:.2} (flow analysis alone vs parse, both on 1 thread)",
+        flow_1.as_secs_f64() / parse_1.as_secs_f64()
+    );
+    println!(
         "ratio check / parse:   {:.2} (vs {} threads), {:.2} (vs 1 thread)",
         check.as_secs_f64() / parse_n.as_secs_f64(),
         threads,
         check.as_secs_f64() / parse_1.as_secs_f64()
     );
     0
+}
+
+/// The flow analysis of every file, timed alone: trees are parsed and indexed first.
+fn flow_only(texts: &[&str]) -> Duration {
+    let asts: Vec<syn::File> = texts
+        .iter()
+        .filter_map(|t| syn::parse_file(t).ok())
+        .collect();
+    let facts = asts
+        .iter()
+        .enumerate()
+        .map(|(i, a)| connlint::index::FileFacts::of(i, a, "bench"))
+        .collect();
+    let index = connlint::index::CrateIndex::build(connlint::profile::Knowledge::builtin(), facts);
+    let d = best(|| {
+        for (i, a) in asts.iter().enumerate() {
+            std::hint::black_box(connlint::flow::analyse_file(&index, i, a));
+        }
+    });
+    drop(asts);
+    proc_macro2::extra::invalidate_current_thread_spans();
+    d
 }
 
 /// Parses one file and drops the tree; true if syn accepted it.

@@ -105,6 +105,7 @@ pub fn check_with(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
     let vocabulary = AhoCorasick::new(words).expect("vocabulary builds");
 
     // 1. Read every file; parse those that mention a database crate or type.
+    let timer = Timer::start();
     let first = pool.broadcast(|ctx| {
         let mut facts = Vec::new();
         let mut findings = Vec::new();
@@ -130,6 +131,7 @@ pub fn check_with(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
 
     // 2. Parse the files that mention only crate-local wrappers and helpers found in step 1.
     let local_words = CrateIndex::build(knowledge, all_facts.clone()).local_vocabulary();
+    timer.lap("read+prefilter+parse");
     let second = match AhoCorasick::new(&local_words) {
         Ok(local) if !local_words.is_empty() => pool.broadcast(|_| {
             let mut facts = Vec::new();
@@ -150,11 +152,13 @@ pub fn check_with(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
             all_facts[id] = f;
         }
     }
+    timer.lap("second parse");
     let mut index = CrateIndex::build(knowledge, all_facts);
     index.set_release_pairs(settings.release.to_vec());
 
     // 3. Follow the connections of every body, on the thread that parsed its file, and
     //    gather what each function does for the crate-wide picture.
+    timer.lap("index");
     let summaries = pool.broadcast(|_| {
         PENDING.with(|p| p.borrow_mut().clear());
         PARSED.with(|p| {
@@ -181,6 +185,7 @@ pub fn check_with(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
     let acquirers = Acquirers::compute(summaries.into_iter().flatten().collect());
 
     // 4. Run the rules.
+    timer.lap("flow+summaries");
     let third = pool.broadcast(|_| {
         let parsed = PARSED.with(|p| std::mem::take(&mut *p.borrow_mut()));
         let mut out = Vec::new();
@@ -209,6 +214,7 @@ pub fn check_with(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
         (out, parsed_count)
     });
 
+    timer.lap("rules");
     let mut sources = HashMap::new();
     let mut files_parsed = 0;
     for (results, n) in third {
@@ -370,4 +376,22 @@ fn internal_error(source: &SourceFile, panic: Box<dyn std::any::Any + Send>) -> 
         None,
         format!("internal error while checking this file ({what}); please report it"),
     )
+}
+
+/// Phase timings on stderr when `CONNLINT_TIMINGS` is set (for profiling, not for users).
+struct Timer(Option<std::cell::Cell<std::time::Instant>>);
+
+impl Timer {
+    fn start() -> Timer {
+        Timer(
+            std::env::var_os("CONNLINT_TIMINGS")
+                .map(|_| std::cell::Cell::new(std::time::Instant::now())),
+        )
+    }
+    fn lap(&self, what: &str) {
+        if let Some(t) = &self.0 {
+            eprintln!("connlint: {what}: {:.3} s", t.get().elapsed().as_secs_f64());
+            t.set(std::time::Instant::now());
+        }
+    }
 }

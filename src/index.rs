@@ -382,6 +382,13 @@ impl FileFacts {
     }
 }
 
+/// What the flow asks about a crate-local method.
+#[derive(Debug, Clone, Default)]
+struct MethodFacts {
+    ret: Option<Ty>,
+    takes_self: bool,
+}
+
 /// A function or method signature, kept until return types are resolved.
 #[derive(Debug, Clone)]
 struct RawFn {
@@ -422,8 +429,12 @@ pub struct CrateIndex {
     // results are computed up front by `finish`.
     alias_ty: HashMap<String, Ty>,
     field_ty: HashMap<(String, String), Ty>,
+    /// `field_ty` by struct, then field: look-ups without allocating.
+    fields_by_owner: HashMap<String, HashMap<String, Ty>>,
     fn_ret: HashMap<String, Ty>,
     method_ret: HashMap<(String, String), Ty>,
+    /// Crate-local methods by type, then name: look-ups without allocating.
+    methods_by_owner: HashMap<String, HashMap<String, MethodFacts>>,
     static_ty: HashMap<String, Ty>,
     holds: HashMap<String, Held>,
     /// Manual acquire/release pairs declared in configuration (`[[release]]`).
@@ -546,8 +557,10 @@ impl CrateIndex {
             statics: HashMap::new(),
             alias_ty: HashMap::new(),
             field_ty: HashMap::new(),
+            fields_by_owner: HashMap::new(),
             fn_ret: HashMap::new(),
             method_ret: HashMap::new(),
+            methods_by_owner: HashMap::new(),
             static_ty: HashMap::new(),
             holds: HashMap::new(),
             holds_direct: HashMap::new(),
@@ -627,8 +640,24 @@ impl CrateIndex {
         }
         drop(r);
         self.alias_ty = alias_ty;
+        for ((owner, f), ty) in &field_ty {
+            self.fields_by_owner
+                .entry(owner.clone())
+                .or_default()
+                .insert(f.clone(), ty.clone());
+        }
         self.field_ty = field_ty;
         self.fn_ret = fn_ret;
+        for ((owner, m), defs) in &self.methods {
+            let facts = MethodFacts {
+                ret: method_ret.get(&(owner.clone(), m.clone())).cloned(),
+                takes_self: defs.iter().any(|d| d.self_by_value),
+            };
+            self.methods_by_owner
+                .entry(owner.clone())
+                .or_default()
+                .insert(m.clone(), facts);
+        }
         self.method_ret = method_ret;
         self.static_ty = static_ty;
         // What each local struct holds, to a fixed point (structs nest).
@@ -659,7 +688,15 @@ impl CrateIndex {
     }
 
     fn struct_holdings(&self, direct: bool) -> HashMap<String, Held> {
-        let names: Vec<String> = self.structs.keys().cloned().collect();
+        // Only structs with a field of a known type can hold anything.
+        let mut fields_of: HashMap<&str, Vec<(&str, &Ty)>> = HashMap::new();
+        for ((s, f), ty) in &self.field_ty {
+            fields_of
+                .entry(s.as_str())
+                .or_default()
+                .push((f.as_str(), ty));
+        }
+        let names: Vec<String> = fields_of.keys().map(|s| s.to_string()).collect();
         let mut found: HashMap<String, Held> = HashMap::new();
         loop {
             let mut changed = false;
@@ -675,10 +712,7 @@ impl CrateIndex {
                     .unwrap_or(0);
                 let mut best: Option<Held> = None;
                 let mut holding_variants = BTreeSet::new();
-                for ((s, f), ty) in &self.field_ty {
-                    if s != name {
-                        continue;
-                    }
+                for (f, ty) in &fields_of[name.as_str()] {
                     if let Some(h) = self.held_with(ty, &found, direct) {
                         if let Some((v, _)) = f.split_once('#') {
                             if h.kind.holds_connection() {
@@ -754,13 +788,13 @@ impl CrateIndex {
     }
 
     pub fn field(&self, owner: &str, field: &str) -> Option<&Ty> {
-        self.field_ty.get(&(owner.to_string(), field.to_string()))
+        self.fields_by_owner.get(owner)?.get(field)
     }
     pub fn fn_return(&self, name: &str) -> Option<&Ty> {
         self.fn_ret.get(name)
     }
     pub fn method_return(&self, owner: &str, name: &str) -> Option<&Ty> {
-        self.method_ret.get(&(owner.to_string(), name.to_string()))
+        self.methods_by_owner.get(owner)?.get(name)?.ret.as_ref()
     }
     /// How calls to the free function `name` from `file` are keyed: by name when only one
     /// file defines it, by name and file when several do and `file` is one of them, and not
@@ -833,18 +867,33 @@ impl CrateIndex {
 
     /// Does this crate-local method take `self` by value (so calling it moves the receiver)?
     pub fn method_takes_self(&self, owner: &str, name: &str) -> bool {
-        self.methods
-            .get(&(owner.to_string(), name.to_string()))
-            .is_some_and(|defs| defs.iter().any(|d| d.self_by_value))
+        self.methods_by_owner
+            .get(owner)
+            .and_then(|m| m.get(name))
+            .is_some_and(|f| f.takes_self)
     }
 
     pub fn has_method(&self, owner: &str, name: &str) -> bool {
-        self.methods
-            .contains_key(&(owner.to_string(), name.to_string()))
+        self.methods_by_owner
+            .get(owner)
+            .is_some_and(|m| m.contains_key(name))
     }
     pub fn static_type(&self, name: &str) -> Option<&Ty> {
         self.static_ty.get(name)
     }
+    /// Could this name denote a type connlint knows: a crate-local struct or alias, a profile
+    /// type, `Self`, or a name the file imports under another name?
+    pub fn could_be_type(&self, file: FileId, name: &str) -> bool {
+        name == "Self"
+            || self.structs.contains_key(name)
+            || self.aliases.contains_key(name)
+            || !self.knowledge.types_named(name).is_empty()
+            || self.scopes[file]
+                .imports
+                .get(name)
+                .is_some_and(|full| full.last().is_some_and(|l| l != name))
+    }
+
     pub fn is_local_type(&self, name: &str) -> bool {
         self.structs.contains_key(name)
     }

@@ -273,7 +273,8 @@ pub struct Knowledge {
     by_path: HashMap<String, Vec<TypeId>>,
     methods: HashMap<(TypeId, String), usize>,
     /// (profile, "Prefix::name") → index into that profile's functions.
-    functions: HashMap<(u16, String), usize>,
+    /// name → (prefix, profile, index into that profile's functions).
+    functions: HashMap<String, Vec<(String, u16, usize)>>,
 }
 
 #[derive(Debug)]
@@ -374,8 +375,12 @@ impl Knowledge {
                     if segs.len() < 2 {
                         return Err(err(format!("function path `{path}` needs a prefix")));
                     }
-                    let key = segs[segs.len() - 2..].join("::");
-                    k.functions.insert((pi, key), fi);
+                    let (prefix, name) = (segs[segs.len() - 2], segs[segs.len() - 1]);
+                    k.functions.entry(name.to_string()).or_default().push((
+                        prefix.to_string(),
+                        pi,
+                        fi,
+                    ));
                 }
             }
         }
@@ -454,10 +459,26 @@ impl Knowledge {
 
     /// An associated or free function: `prefix::name` in profile `profile`.
     pub fn function(&self, profile: u16, prefix: &str, name: &str) -> Option<&FnDef> {
-        let fi = *self
+        let (_, p, fi) = self
             .functions
-            .get(&(profile, format!("{prefix}::{name}")))?;
-        Some(&self.profiles[profile as usize].functions[fi])
+            .get(name)?
+            .iter()
+            .find(|(pre, p, _)| pre == prefix && *p == profile)?;
+        Some(&self.profiles[*p as usize].functions[*fi])
+    }
+
+    /// Profiles that define some function `prefix::name` (so callers need not try them all).
+    pub fn function_profiles<'a>(
+        &'a self,
+        prefix: &'a str,
+        name: &str,
+    ) -> impl Iterator<Item = u16> + 'a {
+        self.functions
+            .get(name)
+            .into_iter()
+            .flatten()
+            .filter(move |(pre, _, _)| pre == prefix)
+            .map(|(_, p, _)| *p)
     }
 
     /// Every word worth looking for in a file before parsing it: crate roots and the type

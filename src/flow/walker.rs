@@ -225,7 +225,7 @@ pub struct Walker<'a> {
     pending: Vec<u32>,
     next_id: u32,
     /// Names mentioned while evaluating each enclosing `.await` base or call.
-    mentions: Vec<BTreeSet<String>>,
+    mentions: Vec<Option<BTreeSet<String>>>,
     /// Held connections the parameters of the next closure stand for
     /// (`conn.transaction(|c| ..)`: `c` is `conn`).
     closure_borrows: Vec<u32>,
@@ -627,14 +627,39 @@ impl<'a> Walker<'a> {
     }
 
     fn mention(&mut self, name: &str) {
-        for m in &mut self.mentions {
-            m.insert(name.to_string());
+        for m in self.mentions.iter_mut().flatten() {
+            if !m.contains(name) {
+                m.insert(name.to_string());
+            }
+        }
+    }
+
+    /// Starts collecting the names an expression mentions, if anything is followed: with no
+    /// connection held there is nothing a mention could be a use of.
+    fn watch(&mut self) {
+        let tracking = !self.state.maybe.is_empty()
+            || !self.state.manual.is_empty()
+            || !self.pending_manual.is_empty();
+        self.mentions.push(tracking.then(BTreeSet::new));
+    }
+
+    fn unwatch(&mut self) -> BTreeSet<String> {
+        self.mentions.pop().flatten().unwrap_or_default()
+    }
+
+    /// The connections held now (for `before` sets), without allocating when there are none.
+    fn held_ids(&self) -> BTreeSet<u32> {
+        if self.state.held.is_empty() {
+            BTreeSet::new()
+        } else {
+            self.state.held.keys().copied().collect()
         }
     }
 
     // ---- branches --------------------------------------------------------------------------
 
     fn snapshot(&self) -> Snap {
+        // Only bindings that own something: restoring clears every other one.
         let owns = self
             .scopes
             .iter()
@@ -642,6 +667,7 @@ impl<'a> Walker<'a> {
             .flat_map(|(d, s)| {
                 s.bindings
                     .iter()
+                    .filter(|(_, b)| !b.owns.is_empty())
                     .map(move |(n, b)| ((d, n.clone()), b.owns.clone()))
             })
             .collect();
@@ -653,6 +679,11 @@ impl<'a> Walker<'a> {
 
     fn restore(&mut self, snap: &Snap) {
         self.state = snap.state.clone();
+        for scope in &mut self.scopes {
+            for b in scope.bindings.values_mut() {
+                b.owns.clear();
+            }
+        }
         for ((d, n), owns) in &snap.owns {
             if let Some(b) = self.scopes.get_mut(*d).and_then(|s| s.bindings.get_mut(n)) {
                 b.owns = owns.clone();
@@ -1037,10 +1068,10 @@ impl<'a> Walker<'a> {
                     self.bind(&l.pat, Value::default());
                     return Value::default();
                 };
-                let before: BTreeSet<u32> = self.state.held.keys().copied().collect();
-                self.mentions.push(BTreeSet::new());
+                let before: BTreeSet<u32> = self.held_ids();
+                self.watch();
                 let mut v = self.expr(&init.expr);
-                let named = self.mentions.pop().unwrap_or_default();
+                let named = self.unwatch();
                 if let Some((_, diverge)) = &init.diverge {
                     // The `else` block runs only when the pattern fails, and never falls through.
                     let saved = self.snapshot();
@@ -1516,11 +1547,11 @@ impl<'a> Walker<'a> {
     }
 
     fn await_expr(&mut self, a: &syn::ExprAwait) -> Value {
-        let before: BTreeSet<u32> = self.state.held.keys().copied().collect();
+        let before: BTreeSet<u32> = self.held_ids();
         let mark = self.events.len();
-        self.mentions.push(BTreeSet::new());
+        self.watch();
         let v = self.expr(&a.base);
-        let mentioned = self.mentions.pop().unwrap_or_default();
+        let mentioned = self.unwatch();
         // Awaiting a connection task drives it (`connection.await`).
         if v.direct
             && self
@@ -1723,7 +1754,7 @@ impl<'a> Walker<'a> {
     ) -> Value {
         let outer_pending = std::mem::take(&mut self.pending);
         let mark = self.mentions.len();
-        self.mentions.push(BTreeSet::new());
+        self.mentions.push(Some(BTreeSet::new()));
         let outer_state = self.state.clone();
         if task.is_some() {
             self.ctx.in_task = true;
@@ -1741,7 +1772,7 @@ impl<'a> Walker<'a> {
             self.state.held.retain(|id, _| keep.contains(id));
         }
         let v = self.scoped(walk);
-        let mentioned = self.mentions.pop().unwrap_or_default();
+        let mentioned = self.unwatch();
         self.mentions.truncate(mark);
         self.pending = outer_pending;
         self.state = outer_state;
@@ -1802,8 +1833,8 @@ impl<'a> Walker<'a> {
     }
 
     fn method_call(&mut self, mc: &syn::ExprMethodCall) -> Value {
-        let before: BTreeSet<u32> = self.state.held.keys().copied().collect();
-        self.mentions.push(BTreeSet::new());
+        let before: BTreeSet<u32> = self.held_ids();
+        self.watch();
         let recv = self.expr(&mc.receiver);
         let method = mc.method.to_string();
         // `map`/`and_then` on a receiver of unknown type is as likely an `Option` as an
@@ -1823,7 +1854,7 @@ impl<'a> Walker<'a> {
         self.init_closure = INIT_CALLS.contains(&method.as_str());
         let (args, closure_ret) = self.args(&mc.args, per_item, blocking_wrapper, spawner);
         self.closure_borrows.clear();
-        let mentioned = self.mentions.pop().unwrap_or_default();
+        let mentioned = self.unwatch();
         for n in &mentioned {
             self.mention(n);
         }
@@ -2119,14 +2150,29 @@ impl<'a> Walker<'a> {
                 }
             }
         }
-        self.push_event(
-            EventKind::Method { method, recv },
-            span,
-            args,
-            def,
-            result.clone(),
-        );
+        // Only calls a rule can care about become events: the rest is most of the code.
+        if def.is_some()
+            || self.involves_db(&recv)
+            || self.involves_db(&result)
+            || args.iter().any(|a| self.involves_db(a))
+        {
+            self.push_event(
+                EventKind::Method { method, recv },
+                span,
+                args,
+                def,
+                result.clone(),
+            );
+        }
         result
+    }
+
+    /// Does a value carry anything the rules look at: a connection, pool or builder type, a
+    /// followed value, or a static?
+    fn involves_db(&self, v: &Value) -> bool {
+        !v.holds.is_empty()
+            || matches!(v.place, Place::Static(_))
+            || self.idx.held_in(&v.ty).is_some()
     }
 
     /// Is this argument a pool used as the executor of this method (`.execute(&pool)`)?
@@ -2279,7 +2325,7 @@ impl<'a> Walker<'a> {
             }
             return Value::default();
         };
-        let before: BTreeSet<u32> = self.state.held.keys().copied().collect();
+        let before: BTreeSet<u32> = self.held_ids();
         let full = self.idx.scopes[self.file].expand(&path);
         let last = full.last().cloned().unwrap_or_default();
         // A crate-local wrapper (`spawn_try_task(fut)`, `run_blocking(|| ..)`) acts like
@@ -2289,7 +2335,7 @@ impl<'a> Walker<'a> {
         let blocking_wrapper = BLOCKING_WRAPPERS.contains(&last.as_str())
             || spawner
             || self.idx.fn_runs_blocking(&last);
-        self.mentions.push(BTreeSet::new());
+        self.watch();
         let mark = self.events.len();
         self.init_closure = INIT_CALLS.contains(&last.as_str())
             || (last == "new"
@@ -2299,11 +2345,16 @@ impl<'a> Walker<'a> {
                     "Lazy" | "LazyLock" | "LazyCell"
                 ));
         let (args, closure_ret) = self.args(&c.args, false, blocking_wrapper, spawner);
-        let mentioned = self.mentions.pop().unwrap_or_default();
+        let mentioned = self.unwatch();
         for n in &mentioned {
             self.mention(n);
         }
-        let span = c.span();
+        let span = match &*c.func {
+            syn::Expr::Path(p) => p.path.segments.first().map(|s| s.ident.span()),
+            _ => None,
+        }
+        .and_then(|start| start.join(c.paren_token.span.close()))
+        .unwrap_or_else(|| c.paren_token.span.close());
         let first_arg = args.first().cloned().unwrap_or_default();
         let mut def = None;
         let mut local_key = None;
@@ -2498,16 +2549,24 @@ impl<'a> Walker<'a> {
                 Value::default(),
             );
         }
-        self.push_event(
-            EventKind::Call {
-                path: full,
-                local_fn: local_key.is_some(),
-            },
-            span,
-            args,
-            def,
-            result.clone(),
-        );
+        let leaks = matches!(full.as_slice(), [.., _, l] if matches!(l.as_str(), "forget" | "leak" | "into_raw" | "new"));
+        if def.is_some()
+            || local_key.is_some()
+            || leaks
+            || self.involves_db(&result)
+            || args.iter().any(|a| self.involves_db(a))
+        {
+            self.push_event(
+                EventKind::Call {
+                    path: full,
+                    local_fn: local_key.is_some(),
+                },
+                span,
+                args,
+                def,
+                result.clone(),
+            );
+        }
         result
     }
 
@@ -2524,9 +2583,18 @@ impl<'a> Walker<'a> {
             }
             return (Ty::Unknown, None, None);
         }
-        let owner = self
-            .idx
-            .resolve_path(self.file, prefix, self.self_ty.as_deref());
+        // Most `Type::f(..)` calls name types connlint knows nothing about (`String::new`,
+        // `Duration::from_secs`): skip resolving those.
+        let known = prefix
+            .last()
+            .is_some_and(|t| self.idx.could_be_type(self.file, t))
+            || k.is_root(&prefix[0]);
+        let owner = if known {
+            self.idx
+                .resolve_path(self.file, prefix, self.self_ty.as_deref())
+        } else {
+            Ty::Unknown
+        };
         let resolved = |f: &crate::profile::FnDef, on: Option<TypeId>| Resolved {
             role: f.role,
             on,
@@ -2562,11 +2630,8 @@ impl<'a> Walker<'a> {
                 // `tokio_postgres::connect(..)`, `thread::sleep(..)`: a function at a crate
                 // or module path.
                 let pre = prefix.last().expect("non-empty");
-                let roots: Vec<u16> = std::iter::once(&prefix[0])
-                    .chain(prefix.last())
-                    .flat_map(|r| k.profiles_for_root(r).iter().copied())
-                    .collect();
-                for p in roots.iter().copied().chain(0..k.profiles.len() as u16) {
+                let roots: Vec<u16> = k.function_profiles(pre, name).collect();
+                for p in roots.iter().copied() {
                     if let Some(f) = k.function(p, pre, name) {
                         // Free functions match by their last two segments; without the crate
                         // in the path, only an imported crate counts.
@@ -2621,9 +2686,15 @@ impl<'a> Walker<'a> {
             .unwrap_or_default();
         let tokens = &m.tokens;
         let awaits = AWAIT_MACROS.contains(&name.as_str());
-        let before: BTreeSet<u32> = self.state.held.keys().copied().collect();
+        // Logging and formatting macros are most macros: with nothing followed, their
+        // arguments can hold no hazard worth the cost of parsing them again.
+        let tracking = !self.state.maybe.is_empty() || !self.state.manual.is_empty();
+        if !tracking && !awaits && name != "vec" && !DIVERGING_MACROS.contains(&name.as_str()) {
+            return Value::default();
+        }
+        let before: BTreeSet<u32> = self.held_ids();
         let mark = self.events.len();
-        self.mentions.push(BTreeSet::new());
+        self.watch();
         let parsed: Option<syn::Expr> = syn::parse2(quote!([#tokens])).ok();
         let out = match parsed {
             Some(syn::Expr::Array(a)) => {
@@ -2652,7 +2723,7 @@ impl<'a> Walker<'a> {
                 Value::default()
             }
         };
-        let mentioned = self.mentions.pop().unwrap_or_default();
+        let mentioned = self.unwatch();
         for n in &mentioned {
             self.mention(n);
         }
