@@ -174,6 +174,7 @@ pub fn effective(
     for (i, s) in settings.iter().enumerate().rev() {
         if let Some(o) = key_of(&opts, own, &s.setter).filter(|o| o.key == key) {
             let value = match &s.value {
+                SettingValue::Number(0) if o.zero_is_unlimited => OptValue::Unbounded,
                 SettingValue::Number(n) => OptValue::Count(*n),
                 SettingValue::Millis(ms) => OptValue::Millis(*ms),
                 SettingValue::Unbounded => OptValue::Unbounded,

@@ -126,6 +126,9 @@ pub struct OptionDef {
     /// `cpu*2` (machine dependent), or `unset`.
     #[serde(default)]
     pub default: Option<String>,
+    /// The library reads 0 as "no limit" (mobc `max_open(0)`).
+    #[serde(default)]
+    pub zero_is_unlimited: bool,
 }
 
 /// A method callable on values of known types.

@@ -287,20 +287,22 @@ fn runs_once(sig: &syn::Signature, attrs: &[syn::Attribute]) -> bool {
             )
         })
     });
-    test_attr
-        || name == "main"
-        || [
-            "init",
-            "setup",
-            "set_up",
-            "bootstrap",
-            "startup",
-            "start_up",
-            "migrat",
-            "seed",
-        ]
-        .iter()
-        .any(|w| name.contains(w))
+    // Whole words of the name, so `initiate_refund` is not start-up code.
+    let startup = name.split('_').any(|w| {
+        matches!(
+            w,
+            "init"
+                | "initialize"
+                | "initialise"
+                | "setup"
+                | "bootstrap"
+                | "startup"
+                | "migrate"
+                | "migrations"
+                | "seed"
+        )
+    });
+    test_attr || name == "main" || startup
 }
 
 impl BodyFinder<'_> {

@@ -237,6 +237,10 @@ pub struct Walker<'a> {
     init_closure: bool,
     /// Manual acquisitions of the current statement, armed when it ends.
     pending_manual: Vec<(u32, Manual)>,
+    /// The next `bind` is a `match` arm's pattern.
+    arm_binding: bool,
+    /// Values carried by `break` out of each enclosing `loop`.
+    break_values: Vec<Vec<u32>>,
     /// The manual acquisition the last call made, for the value it returns.
     last_manual: Option<u32>,
     pub ctx: Ctx,
@@ -265,6 +269,8 @@ impl<'a> Walker<'a> {
             init_closure: false,
             pending_manual: Vec::new(),
             last_manual: None,
+            break_values: Vec::new(),
+            arm_binding: false,
             ctx: Ctx::default(),
             events: Vec::new(),
         }
@@ -873,8 +879,13 @@ impl<'a> Walker<'a> {
                 b.manual = v.manual.clone();
             }
         }
-        // A pattern with no binding to take the value (`let _ = ..`) drops it now.
-        self.drop_ids(&owns, DropHow::Discard);
+        // A pattern with no binding to take the value (`let _ = ..`) drops it now; in a
+        // `match`, an arm that binds nothing (`Err(e) =>`) is a path where it never existed.
+        if std::mem::take(&mut self.arm_binding) {
+            self.release(&owns);
+        } else {
+            self.drop_ids(&owns, DropHow::Discard);
+        }
     }
 
     fn bind_part(
@@ -1246,12 +1257,32 @@ impl<'a> Walker<'a> {
                     );
                 }
                 let start = self.snapshot();
-                self.in_loop(l.loop_token.span, |w| w.block(&l.body));
+                self.break_values.push(Vec::new());
+                // `loop { match connect().await { Ok(c) => break c, .. } }` retries until one
+                // connection succeeds: not one per iteration.
+                let retry = exits.breaks_with_value;
+                self.in_loop(l.loop_token.span, |w| {
+                    if retry {
+                        w.ctx.loop_at = None;
+                        w.ctx.loop_depth -= 1;
+                    }
+                    w.block(&l.body)
+                });
+                let broke = self.break_values.pop().unwrap_or_default();
                 let end = self.snapshot();
                 self.join(start, end);
-                // Only a `break` leaves a `loop`.
+                // Only a `break` leaves a `loop`; what it carries is the loop's value.
                 self.state.reachable = exits.breaks;
-                Value::default()
+                for id in &broke {
+                    if let Some(h) = self.state.maybe.get(id).cloned() {
+                        self.state.held.insert(*id, h);
+                    }
+                }
+                self.pending.extend(broke.iter().copied());
+                Value {
+                    holds: broke,
+                    ..Value::default()
+                }
             }
             syn::Expr::Assign(a) => {
                 let v = self.expr(&a.right);
@@ -1440,7 +1471,12 @@ impl<'a> Walker<'a> {
             }
             syn::Expr::Break(b) => {
                 if let Some(e) = &b.expr {
-                    self.expr(e);
+                    // `break conn`: the connection becomes the loop's value.
+                    let v = self.expr(e);
+                    let ids = self.take(&v);
+                    if let Some(top) = self.break_values.last_mut() {
+                        top.extend(ids);
+                    }
                 }
                 self.manual_exit(b.break_token.span, "`break`");
                 self.state.reachable = false;
@@ -1630,6 +1666,7 @@ impl<'a> Walker<'a> {
         for arm in &m.arms {
             self.restore(&start);
             let v = self.scoped(|w| {
+                w.arm_binding = true;
                 w.bind(
                     &arm.pat,
                     Value {
@@ -1682,6 +1719,8 @@ impl<'a> Walker<'a> {
         // code that runs per call.
         if std::mem::take(&mut self.init_closure) {
             self.ctx.closure_at = None;
+        } else if per_item {
+            // Per-item closures are loop bodies (`loop_at` above).
         } else {
             self.ctx.closure_at = Some(c.inputs_begin.span);
         }
@@ -2001,8 +2040,19 @@ impl<'a> Walker<'a> {
             || role == Some(Role::Build)
         {
             result.settings = recv.settings.clone();
+            let first_new = result.settings.len();
+            // `.with_constraints(c)`: what was set on `c` counts.
+            for v in &args {
+                result.settings.extend(v.settings.iter().cloned());
+            }
             for a in mc.args.iter().take(1) {
                 settings_in(&method, a, &mut result.settings);
+            }
+            // A setter's finding points at the setter, not at its argument.
+            for st in &mut result.settings[first_new..] {
+                if st.setter == method {
+                    st.span = span;
+                }
             }
         }
         if role == Some(Role::Configure) {
@@ -3067,6 +3117,8 @@ fn idents(tokens: TokenStream) -> Vec<String> {
 struct LoopExits {
     any: bool,
     breaks: bool,
+    /// Some `break` carries a value out (a retry loop's result).
+    breaks_with_value: bool,
 }
 
 impl LoopExits {
@@ -3074,6 +3126,7 @@ impl LoopExits {
         struct Finder {
             depth: u32,
             breaks: bool,
+            with_value: bool,
             returns: bool,
         }
         impl<'ast> Visit<'ast> for Finder {
@@ -3081,6 +3134,7 @@ impl LoopExits {
                 // An unlabeled break inside a nested loop ends that loop, not this one.
                 if self.depth == 0 || b.label.is_some() {
                     self.breaks = true;
+                    self.with_value |= b.expr.is_some();
                 }
                 syn::visit::visit_expr_break(self, b);
             }
@@ -3121,12 +3175,14 @@ impl LoopExits {
         let mut f = Finder {
             depth: 0,
             breaks: false,
+            with_value: false,
             returns: false,
         };
         f.visit_block(body);
         LoopExits {
             any: f.breaks || f.returns,
             breaks: f.breaks,
+            breaks_with_value: f.with_value,
         }
     }
 }

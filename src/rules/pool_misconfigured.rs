@@ -48,7 +48,7 @@ impl Rule for PoolMisconfigured {
                     OptValue::Count(0) => problems.push((at(&max), "a maximum size of 0: no connection can ever be acquired".into())),
                     OptValue::Count(1) if matches!(max.source, Source::Explicit(_)) && cx.acquirers.nests => problems.push((
                         at(&max),
-                        "a maximum size of 1, but this crate holds two connections at once (see `nested-acquire`): the second acquisition waits forever".into(),
+                        "a maximum size of 1, but this crate holds two connections at once (see `nested-acquire`): the second acquisition waits for a connection that is never returned, until it times out".into(),
                     )),
                     _ => {}
                 }

@@ -30,10 +30,27 @@ impl Rule for PoolPerCall {
         let k = cx.index.knowledge;
         for body in cx.bodies {
             let mut reported = BTreeSet::new();
+            // Pools that go out of scope in this body (not handed on, stored or returned).
+            let dropped: BTreeSet<u32> = body
+                .events
+                .iter()
+                .filter_map(|e| match &e.kind {
+                    EventKind::Dropped { held, .. }
+                        if held.held.kind == Kind::Pool && !held.shared =>
+                    {
+                        Some(held.id)
+                    }
+                    _ => None,
+                })
+                .collect();
             for ev in &body.events {
                 let EventKind::PoolBuilt { id, pool, .. } = &ev.kind else {
                     continue;
                 };
+                // A loop that builds one pool per shard and keeps them all runs once.
+                if ev.ctx.closure_at.is_none() && id.is_none_or(|id| !dropped.contains(&id)) {
+                    continue;
+                }
                 let lib = format!("{} `{}`", k.profile(*pool).name, k.ty(*pool).name);
                 let (why, at, label) = match (ev.ctx.loop_at, ev.ctx.closure_at) {
                     (Some(lp), _) => ("inside a loop: every iteration opens a new pool with its own connections", lp, "the loop"),

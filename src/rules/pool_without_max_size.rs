@@ -36,14 +36,23 @@ impl Rule for PoolWithoutMaxSize {
                     continue;
                 };
                 let e = effective(k, *pool, *builder, settings, "max_size");
-                if e.source != Source::Default {
-                    continue;
-                }
                 let lib = k.profile(*pool).name.clone();
-                let why = match &e.value {
+                let why = match (&e.value, &e.source) {
+                    // `max_open(0)` in mobc: no limit at all.
+                    (OptValue::Unbounded, Source::Explicit(_)) => {
+                        format!("the size is set to 0, which {lib} reads as no limit")
+                    }
+                    (_, Source::Explicit(_) | Source::Absent) => continue,
+                    _ => String::new(),
+                };
+                let why = if !why.is_empty() {
+                    why
+                } else {
+                    match &e.value {
                     OptValue::MachineDependent(_) => format!("{lib} sizes the pool by default at {} connections, which differs from machine to machine", e.value),
                     OptValue::Count(n) if *n >= LARGE => format!("{lib} allows up to {n} connections by default"),
                     _ => continue,
+                }
                 };
                 let fix = e.setter.as_ref().map_or("set the pool's maximum size explicitly".to_string(), |s| format!("set `{s}` explicitly, within what the database allows for this service"));
                 cx.report(
