@@ -27,7 +27,7 @@ pub fn rust_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, WalkError> {
     for root in paths {
         let meta = std::fs::metadata(root).map_err(|_| WalkError::Missing(root.clone()))?;
         if !meta.is_dir() {
-            out.push(root.clone());
+            out.push(clean(root));
             continue;
         }
         let walker = walkdir::WalkDir::new(root)
@@ -50,9 +50,39 @@ pub fn rust_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, WalkError> {
     Ok(out)
 }
 
-/// `./src/a.rs` → `src/a.rs`, as people write it.
+/// `./src/a.rs`, `src/./a.rs` and `src//a.rs` → `src/a.rs`, as people write it. `..` is kept:
+/// resolving it needs the file system (symlinks).
 fn clean(p: &Path) -> PathBuf {
-    p.strip_prefix(".")
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|_| p.to_path_buf())
+    let cleaned: PathBuf = p
+        .components()
+        .filter(|c| *c != std::path::Component::CurDir)
+        .collect();
+    if cleaned.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        cleaned
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean;
+    use std::path::Path;
+
+    #[test]
+    fn clean_drops_current_dir_components_only() {
+        for (raw, want) in [
+            ("./src/a.rs", "src/a.rs"),
+            ("src/./a.rs", "src/a.rs"),
+            ("././src//a.rs", "src/a.rs"),
+            ("src/a.rs", "src/a.rs"),
+            ("../x/./a.rs", "../x/a.rs"),
+            ("/abs/./a.rs", "/abs/a.rs"),
+            (".", "."),
+            ("./", "."),
+        ] {
+            assert_eq!(clean(Path::new(raw)), Path::new(want), "{raw}");
+            assert_eq!(clean(Path::new(raw)).to_str().unwrap(), want, "{raw}");
+        }
+    }
 }

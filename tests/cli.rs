@@ -619,8 +619,6 @@ fn walk_skips_target_and_hidden_dirs_and_non_rust_files() {
 }
 
 #[test]
-#[ignore = "walk::rust_files does not clean explicit file paths: `./src/a.rs` is kept as is, so \
-            `check src ./src/a.rs` checks the file twice (reported to the lead)"]
 fn a_file_named_with_dot_slash_is_the_same_file() {
     let dir = tree(&[("src/handlers.rs", FORGET.as_bytes())]);
     let (doc, _) = json(dir.path(), &["./src/handlers.rs"]);
@@ -629,6 +627,20 @@ fn a_file_named_with_dot_slash_is_the_same_file() {
         [f("src/handlers.rs", 5, 5, "forgotten-connection")]
     );
     let (doc, _) = json(dir.path(), &["src", "./src/handlers.rs"]);
+    assert_eq!(
+        findings(&doc),
+        [f("src/handlers.rs", 5, 5, "forgotten-connection")]
+    );
+    assert_eq!(doc["summary"]["files_checked"], 1);
+}
+
+#[test]
+fn paths_are_cleaned_the_same_way_whether_walked_or_named() {
+    let dir = tree(&[("src/handlers.rs", FORGET.as_bytes())]);
+    let (doc, _) = json(
+        dir.path(),
+        &["./src", "src/./handlers.rs", "./src//handlers.rs", "src/"],
+    );
     assert_eq!(
         findings(&doc),
         [f("src/handlers.rs", 5, 5, "forgotten-connection")]
