@@ -21,13 +21,15 @@ fn skipped_dir(name: &str) -> bool {
 }
 
 /// The `.rs` files under `paths`, in a deterministic order, without duplicates. A file named
-/// explicitly is always checked, whatever its extension or location.
+/// explicitly is always checked, whatever its extension or location. Symlinked `.rs` files inside
+/// a directory are checked under the link's name; symlinked directories are not followed.
 pub fn rust_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, WalkError> {
-    let mut out = Vec::new();
+    // (path, whether it is a symlink found by walking)
+    let mut out: Vec<(PathBuf, bool)> = Vec::new();
     for root in paths {
         let meta = std::fs::metadata(root).map_err(|_| WalkError::Missing(root.clone()))?;
         if !meta.is_dir() {
-            out.push(clean(root));
+            out.push((clean(root), false));
             continue;
         }
         let walker = walkdir::WalkDir::new(root)
@@ -40,14 +42,32 @@ pub fn rust_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, WalkError> {
                     || !skipped_dir(&e.file_name().to_string_lossy())
             });
         for entry in walker.flatten() {
-            if entry.file_type().is_file() && entry.path().extension().is_some_and(|x| x == "rs") {
-                out.push(clean(entry.path()));
+            if entry.path().extension().is_none_or(|x| x != "rs") {
+                continue;
+            }
+            let ty = entry.file_type();
+            if ty.is_file() {
+                out.push((clean(entry.path()), false));
+            } else if ty.is_symlink() && std::fs::metadata(entry.path()).is_ok_and(|m| m.is_file())
+            {
+                out.push((clean(entry.path()), true));
             }
         }
     }
     let mut seen = std::collections::HashSet::new();
-    out.retain(|p| seen.insert(p.clone()));
-    Ok(out)
+    out.retain(|(p, _)| seen.insert(p.clone()));
+    // A link to a file that is checked anyway (`alias.rs -> lib.rs`) would report it twice.
+    if out.iter().any(|(_, link)| *link) {
+        let mut targets: std::collections::HashSet<PathBuf> = out
+            .iter()
+            .filter(|(_, link)| !link)
+            .filter_map(|(p, _)| std::fs::canonicalize(p).ok())
+            .collect();
+        out.retain(|(p, link)| {
+            !link || std::fs::canonicalize(p).map_or(true, |t| targets.insert(t))
+        });
+    }
+    Ok(out.into_iter().map(|(p, _)| p).collect())
 }
 
 /// `./src/a.rs`, `src/./a.rs` and `src//a.rs` → `src/a.rs`, as people write it. `..` is kept:

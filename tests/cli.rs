@@ -648,6 +648,39 @@ fn paths_are_cleaned_the_same_way_whether_walked_or_named() {
     assert_eq!(doc["summary"]["files_checked"], 1);
 }
 
+/// Symlinked `.rs` files inside a walked directory are checked under the link's name; symlinked
+/// directories are not followed (no cycles), dangling links are skipped, and a link to a file the
+/// walk checks anyway does not check it twice.
+#[cfg(unix)]
+#[test]
+fn symlinked_rust_files_are_checked_but_symlinked_dirs_are_not_followed() {
+    use std::os::unix::fs::symlink;
+    let leak = FORGET.as_bytes();
+    let dir = tree(&[
+        ("shared/handlers.rs", leak),
+        ("other/leak.rs", leak),
+        ("svc/src/db.rs", CLEAN.as_bytes()),
+        ("svc/src/detach.rs", DETACH.as_bytes()),
+    ]);
+    let src = dir.path().join("svc/src");
+    symlink("../../shared/handlers.rs", src.join("handlers.rs")).unwrap();
+    symlink("../../other", src.join("linked")).unwrap();
+    symlink("../..", src.join("loop")).unwrap();
+    symlink("missing.rs", src.join("dangling.rs")).unwrap();
+    symlink("detach.rs", src.join("alias.rs")).unwrap();
+    symlink("../../other", src.join("dir.rs")).unwrap();
+    let (doc, rc) = json(dir.path(), &["svc"]);
+    assert_eq!(
+        findings(&doc),
+        [
+            f("svc/src/detach.rs", 6, 8, "detached-connection"),
+            f("svc/src/handlers.rs", 5, 5, "forgotten-connection"),
+        ]
+    );
+    assert_eq!(doc["summary"]["files_checked"], 3);
+    assert_eq!(rc, 1);
+}
+
 #[test]
 fn default_path_is_the_current_directory() {
     let dir = tree(&[
