@@ -38,6 +38,9 @@ pub enum Command {
     Check(CheckArgs),
     /// List every rule with its family, default level and summary
     Rules,
+    /// List every pool the code builds: where, which library, the effective max size and
+    /// acquire timeout (set in code or the library default), and what becomes of it
+    Pools(PoolsArgs),
     /// Print a rule's documentation
     Explain {
         /// A rule id, e.g. forgotten-connection
@@ -84,6 +87,26 @@ pub struct CheckArgs {
     pub write_baseline: Option<PathBuf>,
 }
 
+#[derive(clap::Args, Debug)]
+pub struct PoolsArgs {
+    /// Files and directories to look at
+    pub paths: Vec<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = PoolsFormat::Human)]
+    pub format: PoolsFormat,
+    /// Use this `connlint.toml` (or `Cargo.toml`) instead of the one found from the path
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PoolsFormat {
+    /// A table
+    Human,
+    /// `{ "version": 1, "pools": [...] }`
+    Json,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
     Auto,
@@ -122,6 +145,7 @@ pub fn main_with_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Exi
 fn run(cli: Cli) -> u8 {
     match cli.command {
         Command::Check(args) => check(args),
+        Command::Pools(args) => pools(args),
         Command::Rules => {
             write_stdout(&rules_table());
             exit::CLEAN
@@ -191,6 +215,72 @@ fn rules_table() -> String {
     out
 }
 
+/// The configuration that applies to `start` (or `--config FILE`), and the knowledge it
+/// declares on top of the built-in profiles. Errors are shown and become exit code 2.
+fn load_config(
+    file: Option<&Path>,
+    start: &Path,
+    color: bool,
+) -> Result<(Config, &'static crate::profile::Knowledge), u8> {
+    let loaded = match file {
+        Some(file) => Config::load(file),
+        None => match Config::discover(start) {
+            Some(file) => Config::load(&file),
+            None => Ok(Config::default_at(config::absolute(Path::new(".")))),
+        },
+    };
+    loaded
+        .and_then(|c| c.knowledge().map(|k| (c, k)))
+        .map_err(|e| {
+            eprint!("{}", e.render(color));
+            exit::USAGE
+        })
+}
+
+/// `connlint pools`: every pool the code builds, with its effective size and acquire timeout.
+fn pools(args: PoolsArgs) -> u8 {
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    let (cfg, knowledge) = match load_config(
+        args.config.as_deref(),
+        &paths[0],
+        std::io::stderr().is_terminal(),
+    ) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let inputs: Vec<Input> = match crate::walk::rust_files(&paths) {
+        Ok(files) => files
+            .into_iter()
+            .filter(|p| cfg.is_checked(p))
+            .map(|path| Input { path, text: None })
+            .collect(),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    // No rule runs: the inventory comes from the flow analysis alone.
+    let outcome = engine::check_with(
+        &inputs,
+        &Settings {
+            knowledge,
+            enabled: &|_| false,
+            release: &cfg.release,
+            timeouts: engine::DEFAULT_TIMEOUTS,
+        },
+    );
+    let text = match args.format {
+        PoolsFormat::Human => crate::pools::render_table(&outcome.pools),
+        PoolsFormat::Json => crate::pools::render_json(&outcome.pools),
+    };
+    write_stdout(&text);
+    exit::CLEAN
+}
+
 fn check(args: CheckArgs) -> u8 {
     for id in args.select.iter().chain(&args.ignore) {
         if !config::known_id(id) {
@@ -220,21 +310,10 @@ fn check(args: CheckArgs) -> u8 {
         .stdin_filename
         .clone()
         .unwrap_or_else(|| paths[0].clone());
-    let loaded = match &args.config {
-        Some(file) => Config::load(file),
-        None => match Config::discover(&start) {
-            Some(file) => Config::load(&file),
-            None => Ok(Config::default_at(config::absolute(Path::new(".")))),
-        },
-    };
-    let cfg = match loaded.and_then(|c| c.knowledge().map(|k| (c, k))) {
+    let (cfg, knowledge) = match load_config(args.config.as_deref(), &start, color_err) {
         Ok(c) => c,
-        Err(e) => {
-            eprint!("{}", e.render(color_err));
-            return exit::USAGE;
-        }
+        Err(code) => return code,
     };
-    let (cfg, knowledge) = cfg;
 
     let inputs: Vec<Input> = match &args.stdin_filename {
         Some(name) => {

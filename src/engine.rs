@@ -32,6 +32,8 @@ pub struct Outcome {
     pub sources: HashMap<PathBuf, SourceFile>,
     pub files_checked: usize,
     pub files_parsed: usize,
+    /// Every pool the code builds (for `connlint pools`), in file order.
+    pub pools: Vec<crate::pools::PoolEntry>,
 }
 
 /// Deeper bracket nesting than this is reported instead of parsed: no real code nests so deep,
@@ -190,11 +192,13 @@ pub fn check_with(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
         let parsed = PARSED.with(|p| std::mem::take(&mut *p.borrow_mut()));
         let mut out = Vec::new();
         let mut parsed_count = 0;
+        let mut pools = Vec::new();
         for file in parsed {
             parsed_count += 1;
             let found = match (&file.bodies, file.failure) {
                 (_, Some(failure)) => vec![failure],
                 (Some(bodies), None) => catch_unwind(AssertUnwindSafe(|| {
+                    pools.extend(crate::pools::inventory(knowledge, &file.source, bodies));
                     let mut cx =
                         FileCx::new(&index, &acquirers, file.id, &file.source, &file.ast, bodies);
                     cx.timeouts = settings.timeouts;
@@ -211,14 +215,16 @@ pub fn check_with(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
         }
         // Every tree of this thread is gone: free the span table for the next run.
         proc_macro2::extra::invalidate_current_thread_spans();
-        (out, parsed_count)
+        (out, parsed_count, pools)
     });
 
     timer.lap("rules");
     let mut sources = HashMap::new();
     let mut files_parsed = 0;
-    for (results, n) in third {
+    let mut pools = Vec::new();
+    for (results, n, p) in third {
         files_parsed += n;
+        pools.extend(p);
         for (found, source) in results {
             findings.extend(found);
             if let Some(s) = source {
@@ -238,12 +244,14 @@ pub fn check_with(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
         }
     }
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    pools.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
     findings.dedup();
     Outcome {
         findings,
         sources,
         files_checked: inputs.len(),
         files_parsed,
+        pools,
     }
 }
 
@@ -325,11 +333,16 @@ fn parse_into_tls(
     }
 }
 
-/// The offset where bracket nesting first exceeds the limit, if it does.
+/// The offset where bracket nesting first exceeds the limit, if it does. Brackets inside string,
+/// byte, C and raw string literals, char and byte literals, and line and (nested) block comments
+/// are not code and do not count. An unterminated literal or comment ends the scan: syn reports it.
 fn too_deep(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let ident = |i: usize| bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_';
     let mut depth = 0usize;
-    for (i, b) in text.bytes().enumerate() {
-        match b {
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
             b'(' | b'[' | b'{' => {
                 depth += 1;
                 if depth > MAX_NESTING {
@@ -337,10 +350,67 @@ fn too_deep(text: &str) -> Option<usize> {
                 }
             }
             b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                i = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |n| i + n);
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                let mut nested = 1;
+                i += 2;
+                while nested > 0 {
+                    match bytes.get(i..i + 2)? {
+                        b"/*" => (nested, i) = (nested + 1, i + 2),
+                        b"*/" => (nested, i) = (nested - 1, i + 2),
+                        _ => i += 1,
+                    }
+                }
+                continue;
+            }
+            // `"…"`, and the same after a `b` or `c` prefix.
+            b'"' => i = string_end(bytes, i + 1)?,
+            // `r"…"`, `r#"…"#`, `br##"…"##`, `cr"…"`; not `r#ident`, not the `r` ending `bar`.
+            b'r' if (i == 0 || !ident(i - 1))
+                || (matches!(bytes[i - 1], b'b' | b'c') && (i == 1 || !ident(i - 2))) =>
+            {
+                let hashes = bytes[i + 1..].iter().take_while(|&&b| b == b'#').count();
+                if bytes.get(i + 1 + hashes) == Some(&b'"') {
+                    let start = i + 2 + hashes;
+                    let close = |at: &usize| {
+                        bytes[at + 1..].len() >= hashes
+                            && bytes[at + 1..at + 1 + hashes].iter().all(|&b| b == b'#')
+                    };
+                    let end = memchr::memchr_iter(b'"', &bytes[start..])
+                        .map(|n| start + n)
+                        .find(close)?;
+                    i = end + hashes;
+                }
+            }
+            // `'x'`, `'\''`, `'\u{28}'`, `b'('`; a lifetime or label (`'a`) has no closing quote
+            // after its first character.
+            b'\'' => {
+                let next = text[i + 1..].chars().next()?;
+                if next == '\\' {
+                    let end = memchr::memchr(b'\'', bytes.get(i + 3..)?)?;
+                    i += 3 + end;
+                } else if bytes.get(i + 1 + next.len_utf8()) == Some(&b'\'') {
+                    i += 1 + next.len_utf8();
+                }
+            }
             _ => {}
         }
+        i += 1;
     }
     None
+}
+
+/// The offset of the `"` closing a string whose text starts at `from`, skipping `\` escapes.
+fn string_end(bytes: &[u8], mut from: usize) -> Option<usize> {
+    loop {
+        let at = from + memchr::memchr2(b'"', b'\\', bytes.get(from..)?)?;
+        if bytes[at] == b'"' {
+            return Some(at);
+        }
+        from = at + 2;
+    }
 }
 
 fn file_error(path: &std::path::Path, at: Option<Span>, message: String) -> Finding {
@@ -393,5 +463,106 @@ impl Timer {
             eprintln!("connlint: {what}: {:.3} s", t.get().elapsed().as_secs_f64());
             t.set(std::time::Instant::now());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{check, too_deep, Input, MAX_NESTING};
+
+    fn open(n: usize) -> String {
+        "(".repeat(n)
+    }
+
+    #[test]
+    fn too_deep_counts_real_brackets() {
+        let text = format!("fn f() {{ let x = {}; }}", open(MAX_NESTING));
+        // `{` of the body is level 1, so the 1000th `(` is level 1001.
+        let at = text.find("= (").unwrap() + 2 + MAX_NESTING - 1;
+        assert_eq!(too_deep(&text), Some(at));
+        assert_eq!(too_deep(&format!("[{}]", "()".repeat(5000))), None);
+        assert_eq!(too_deep("fn f() -> ((), [u8; 2]) { ((), [1, 2]) }"), None);
+    }
+
+    #[test]
+    fn too_deep_skips_strings_chars_and_comments() {
+        let deep = open(MAX_NESTING + 1);
+        let cases = [
+            format!(r#"const OPEN: &str = "{deep}";"#),
+            format!(r#"const OPEN: &str = "\"\\{deep}\"";"#),
+            format!(r#"const OPEN: &[u8] = b"{deep}";"#),
+            format!(r#"const OPEN: &core::ffi::CStr = c"{deep}";"#),
+            format!(r#"const OPEN: &str = r"{deep}\";"#),
+            format!(r##"const OPEN: &str = r#"" {deep} "#;"##),
+            format!(r###"const OPEN: &str = r##" "# {deep} "##;"###),
+            format!(r###"const OPEN: &[u8] = br##" "# {deep} "##;"###),
+            format!(r##"const OPEN: &core::ffi::CStr = cr#"{deep}"#;"##),
+            format!(
+                "const OPEN: [char; {n}] = [{}];",
+                "'(', ".repeat(MAX_NESTING + 1),
+                n = MAX_NESTING + 1
+            ),
+            format!(
+                "const OPEN: [u8; {n}] = [{}];",
+                "b'(', ".repeat(MAX_NESTING + 1),
+                n = MAX_NESTING + 1
+            ),
+            format!(r"const Q: [char; 3] = ['\'', '\\', '\u{{28}}']; const S: &str = {deep:?};"),
+            format!("const E: char = 'é'; // {deep}\nfn f() {{}}"),
+            format!("/* {deep} */ fn f() {{}}"),
+            format!("/* outer /* inner */ still a comment {deep} */ fn f() {{}}"),
+            format!("/// {deep}\nfn f() {{}}\n//! {deep}"),
+        ];
+        for text in &cases {
+            assert_eq!(too_deep(text), None, "{text:.120}");
+        }
+    }
+
+    #[test]
+    fn too_deep_lifetimes_and_raw_identifiers_do_not_hide_brackets() {
+        // A lifetime is not a char literal: the brackets after it still count.
+        let after_lifetime = format!(
+            "fn f<'a>(x: &'a str) -> &'a str {{ {} }}",
+            open(MAX_NESTING)
+        );
+        assert!(too_deep(&after_lifetime).is_some());
+        let labelled = format!("fn f() {{ 'outer: loop {{ {} }} }}", open(MAX_NESTING));
+        assert!(too_deep(&labelled).is_some());
+        // `r#type` is a raw identifier, not a raw string.
+        let raw_ident = format!("fn f(r#type: u8) {{ {} }}", open(MAX_NESTING));
+        assert!(too_deep(&raw_ident).is_some());
+        // A string ends where it ends.
+        let after_string = format!(r#"fn f() {{ let s = "a\"b"; {} }}"#, open(MAX_NESTING));
+        assert!(too_deep(&after_string).is_some());
+        let after_raw = format!(r##"fn f() {{ let s = r#"a"b"#; {} }}"##, open(MAX_NESTING));
+        assert!(too_deep(&after_raw).is_some());
+        let after_comment = format!("fn f() {{ /* a /* b */ c */ {} }}", open(MAX_NESTING));
+        assert!(too_deep(&after_comment).is_some());
+        // Unterminated literals and comments end the scan quietly (syn reports them).
+        for text in ["\"((", "r#\"((\"", "/* /* */ ((", "'", "b'", "r##"] {
+            assert_eq!(too_deep(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn brackets_in_a_string_do_not_hide_a_leak_later_in_the_file() {
+        let text = format!(
+            "const OPEN: &str = \"{}1001\";\n\n\
+             async fn h(pool: &sqlx::PgPool) -> Result<(), sqlx::Error> {{\n    \
+             let conn = pool.acquire().await?;\n    \
+             std::mem::forget(conn);\n    \
+             Ok(())\n\
+             }}\n",
+            open(MAX_NESTING + 1)
+        );
+        let outcome = check(
+            &[Input {
+                path: "src/open.rs".into(),
+                text: Some(text),
+            }],
+            &|_| true,
+        );
+        let rules: Vec<_> = outcome.findings.iter().map(|f| f.rule).collect();
+        assert_eq!(rules, ["forgotten-connection"], "{:?}", outcome.findings);
     }
 }

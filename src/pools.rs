@@ -204,3 +204,144 @@ pub fn effective(
         },
     }
 }
+
+/// One pool the code builds, for `connlint pools`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PoolEntry {
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    /// The library (profile) and pool type: `sqlx`, `PgPool`.
+    pub library: String,
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// The function that builds it.
+    pub function: String,
+    pub max_size: Shown,
+    pub acquire_timeout: Shown,
+    /// What becomes of it: returned, stored, handed to a call, dropped.
+    pub fate: String,
+}
+
+/// An effective option value and where it comes from.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Shown {
+    /// `10`, `30s`, `unbounded`, `CPU count × 2`, `set at run time`, or `-` (no such option).
+    pub value: String,
+    /// `set` (in code), `default` (the library's), or `none` (the library has no such option).
+    pub source: &'static str,
+}
+
+fn describe(e: &Effective) -> Shown {
+    match e.source {
+        Source::Explicit(_) => Shown {
+            value: e.value.to_string(),
+            source: "set",
+        },
+        Source::Default => Shown {
+            value: e.value.to_string(),
+            source: "default",
+        },
+        Source::Absent => Shown {
+            value: "-".into(),
+            source: "none",
+        },
+    }
+}
+
+/// The pools built in one analysed file.
+pub fn inventory(
+    k: &Knowledge,
+    source: &crate::source::SourceFile,
+    bodies: &[crate::flow::Body],
+) -> Vec<PoolEntry> {
+    let mut out = Vec::new();
+    for body in bodies {
+        for ev in &body.events {
+            let crate::flow::EventKind::PoolBuilt {
+                pool,
+                builder,
+                settings,
+                fate,
+                ..
+            } = &ev.kind
+            else {
+                continue;
+            };
+            let at = source.span(ev.span).start;
+            out.push(PoolEntry {
+                path: source.path.display().to_string(),
+                line: at.line,
+                column: at.column,
+                library: k.profile(*pool).name.clone(),
+                ty: k.ty(*pool).name.clone(),
+                function: body.name.clone(),
+                max_size: describe(&effective(k, *pool, *builder, settings, "max_size")),
+                acquire_timeout: describe(&effective(
+                    k,
+                    *pool,
+                    *builder,
+                    settings,
+                    "acquire_timeout",
+                )),
+                fate: fate
+                    .clone()
+                    .unwrap_or_else(|| "kept in a binding or captured".into()),
+            });
+        }
+    }
+    out
+}
+
+/// The inventory as a table for people.
+pub fn render_table(pools: &[PoolEntry]) -> String {
+    let mut rows: Vec<[String; 6]> = vec![[
+        "LOCATION".into(),
+        "POOL".into(),
+        "MAX SIZE".into(),
+        "ACQUIRE TIMEOUT".into(),
+        "BUILT IN".into(),
+        "THEN".into(),
+    ]];
+    let cell = |s: &Shown| match s.source {
+        "none" => "-".to_string(),
+        src => format!("{} ({src})", s.value),
+    };
+    for p in pools {
+        rows.push([
+            format!("{}:{}:{}", p.path, p.line, p.column),
+            format!("{} {}", p.library, p.ty),
+            cell(&p.max_size),
+            cell(&p.acquire_timeout),
+            format!("{}()", p.function),
+            p.fate.clone(),
+        ]);
+    }
+    let widths: Vec<usize> = (0..6)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for r in &rows {
+        let line: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "{} pool{} built\n",
+        pools.len(),
+        if pools.len() == 1 { "" } else { "s" }
+    ));
+    out
+}
+
+/// The inventory as JSON: `{ "version": 1, "pools": [...] }`.
+pub fn render_json(pools: &[PoolEntry]) -> String {
+    let doc = serde_json::json!({ "version": 1, "pools": pools });
+    let mut s = serde_json::to_string_pretty(&doc).expect("pools serialize");
+    s.push('\n');
+    s
+}

@@ -994,3 +994,77 @@ fn readme_and_ci_share_the_test_command() {
         "README does not show `{command}`"
     );
 }
+
+/// `connlint pools` lists every pool with its effective settings, set in code or the library
+/// default, as a table and as JSON.
+#[test]
+fn pools_lists_each_pool_with_effective_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("db.rs"),
+        r#"use sqlx::postgres::{PgPool, PgPoolOptions};
+use std::time::Duration;
+
+pub async fn init_pool(url: &str) -> Result<PgPool, sqlx::Error> {
+    PgPoolOptions::new()
+        .max_connections(20)
+        .connect(url)
+        .await
+}
+
+pub fn cache_pool(cfg: deadpool_redis::Config) -> deadpool_redis::Pool {
+    cfg.create_pool(Some(deadpool_redis::Runtime::Tokio1)).unwrap()
+}
+"#,
+    )
+    .unwrap();
+    let out = Command::cargo_bin("connlint")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["pools", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["version"], 1);
+    let pools = doc["pools"].as_array().unwrap();
+    assert_eq!(pools.len(), 2, "{doc:#}");
+    let sqlx = &pools[0];
+    assert_eq!(
+        (sqlx["library"].as_str(), sqlx["line"].as_u64()),
+        (Some("sqlx"), Some(7))
+    );
+    assert_eq!(
+        sqlx["max_size"],
+        serde_json::json!({"value": "20", "source": "set"})
+    );
+    assert_eq!(
+        sqlx["acquire_timeout"],
+        serde_json::json!({"value": "30s", "source": "default"})
+    );
+    assert_eq!(sqlx["function"], "init_pool");
+    assert_eq!(sqlx["fate"], "returned to the caller");
+    let deadpool = &pools[1];
+    assert_eq!(deadpool["library"], "deadpool");
+    assert_eq!(
+        deadpool["acquire_timeout"],
+        serde_json::json!({"value": "unbounded", "source": "default"})
+    );
+    assert_eq!(deadpool["max_size"]["source"], "default");
+
+    let table = Command::cargo_bin("connlint")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["pools"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(table.stdout).unwrap();
+    assert!(text.starts_with("LOCATION"), "{text}");
+    assert!(text.contains("db.rs:7:"), "{text}");
+    assert!(
+        text.contains("20 (set)") && text.contains("30s (default)"),
+        "{text}"
+    );
+    assert!(text.contains("unbounded (default)"), "{text}");
+    assert!(text.trim_end().ends_with("2 pools built"), "{text}");
+}

@@ -207,6 +207,8 @@ pub enum EventKind {
         pool: TypeId,
         builder: Option<TypeId>,
         settings: Vec<Setting>,
+        /// What becomes of it: returned, stored, handed to a call, dropped.
+        fate: Option<String>,
     },
     /// An exit (`?`, `return`, `break`) while manual acquisitions (configured `[[release]]`
     /// pairs) are unreleased: (where acquired, the release call expected).

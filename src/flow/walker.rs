@@ -239,6 +239,8 @@ pub struct Walker<'a> {
     pending_manual: Vec<(u32, Manual)>,
     /// The next `bind` is a `match` arm's pattern.
     arm_binding: bool,
+    /// What became of each pool built here.
+    fates: HashMap<u32, String>,
     /// Values carried by `break` out of each enclosing `loop`.
     break_values: Vec<Vec<u32>>,
     /// The manual acquisition the last call made, for the value it returns.
@@ -270,6 +272,7 @@ impl<'a> Walker<'a> {
             pending_manual: Vec::new(),
             last_manual: None,
             break_values: Vec::new(),
+            fates: HashMap::new(),
             arm_binding: false,
             ctx: Ctx::default(),
             events: Vec::new(),
@@ -323,8 +326,23 @@ impl<'a> Walker<'a> {
         Some(id)
     }
 
+    /// Remembers what became of a pool built here (for `connlint pools`).
+    fn pool_fate(&mut self, ids: &[u32], fate: impl Fn() -> String) {
+        for id in ids {
+            if self
+                .state
+                .maybe
+                .get(id)
+                .is_some_and(|h| h.held.kind == Kind::Pool)
+            {
+                self.fates.entry(*id).or_insert_with(&fate);
+            }
+        }
+    }
+
     /// Ends values that were not handed on: the close rules see them go.
     fn drop_ids(&mut self, ids: &[u32], how: DropHow) {
+        self.pool_fate(ids, || "dropped when the call returns".to_string());
         if self.state.reachable {
             for id in ids {
                 if let Some(h) = self.state.maybe.get(id).cloned() {
@@ -454,6 +472,7 @@ impl<'a> Walker<'a> {
                 pool,
                 builder,
                 settings,
+                fate: None,
             },
             span,
             Vec::new(),
@@ -766,6 +785,15 @@ impl<'a> Walker<'a> {
             self.pop_scope();
         }
         self.drop_at = None;
+        let fates = std::mem::take(&mut self.fates);
+        for ev in &mut self.events {
+            if let EventKind::PoolBuilt {
+                id: Some(id), fate, ..
+            } = &mut ev.kind
+            {
+                *fate = fates.get(id).cloned();
+            }
+        }
     }
 
     fn scoped<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
@@ -902,7 +930,7 @@ impl<'a> Walker<'a> {
                     self.bind_part(sub, ty.clone(), origin, owns, pool_key);
                 }
                 let name = p.ident.to_string();
-                let can_hold = ty.is_unknown() || self.idx.value_held(&ty).is_some();
+                let can_hold = ty.is_unknown() || self.idx.held_in(&ty).is_some();
                 let mine = if owns.is_empty() || !can_hold {
                     Vec::new()
                 } else {
@@ -1036,6 +1064,7 @@ impl<'a> Walker<'a> {
     pub fn body_block(&mut self, b: &syn::Block) {
         let v = self.block(b);
         let ids = v.holds.clone();
+        self.pool_fate(&ids, || "returned to the caller".to_string());
         self.pending.retain(|p| !ids.contains(p));
     }
 
@@ -1307,6 +1336,10 @@ impl<'a> Walker<'a> {
                     }
                     left => {
                         // Stored somewhere this body does not track (a field, a static).
+                        let target = quote::ToTokens::to_token_stream(left)
+                            .to_string()
+                            .replace(' ', "");
+                        self.pool_fate(&ids, || format!("stored in `{target}`"));
                         self.release(&ids);
                         self.expr(left);
                         // `cfg.pool = Some(PoolConfig { max_size: 16, .. })` on a builder.
@@ -1396,6 +1429,8 @@ impl<'a> Walker<'a> {
                 {
                     settings_in("", e, &mut settings);
                 }
+                let owner = segs.last().cloned().unwrap_or_default();
+                self.pool_fate(&holds, || format!("stored in a `{owner}`"));
                 if self
                     .idx
                     .value_held(&ty)
@@ -1432,6 +1467,7 @@ impl<'a> Walker<'a> {
                     let v = self.expr(e);
                     // Handed to the caller.
                     let ids = self.take(&v);
+                    self.pool_fate(&ids, || "returned to the caller".to_string());
                     self.pending.retain(|p| !ids.contains(p));
                     self.release(&ids);
                 }
@@ -1927,6 +1963,8 @@ impl<'a> Walker<'a> {
             self.consume(&recv);
         }
         for a in &args {
+            let ids = self.ids_of(a);
+            self.pool_fate(&ids, || format!("passed to `.{method}()`"));
             self.consume(a);
         }
 
@@ -2003,12 +2041,24 @@ impl<'a> Walker<'a> {
             result.origin = Some(span);
         }
         // `connect(..).await.unwrap()` of a tuple: what the result carried passes on.
-        if def.is_none()
+        let passes_on = def.is_none()
             && result.holds.is_empty()
-            && !recv.holds.is_empty()
-            && UNWRAP_METHODS.contains(&method.as_str())
-        {
+            && (UNWRAP_METHODS.contains(&method.as_str())
+                || KEEP_FALLIBLE.contains(&method.as_str()))
+            && !matches!(
+                method.as_str(),
+                "as_ref" | "as_mut" | "inspect" | "inspect_err"
+            );
+        if passes_on && !recv.holds.is_empty() {
             result.holds = recv.holds.clone();
+            result.origin = recv.origin;
+        } else if passes_on
+            && recv.direct
+            && self.idx.value_held(&recv.ty).is_none()
+            && self.idx.held_in(&recv.ty).is_some()
+        {
+            // `result.map_err(..)?` on a binding holding a tuple of followed values moves it.
+            result.holds = self.take(&recv);
             result.origin = recv.origin;
         }
         if self
@@ -2465,6 +2515,7 @@ impl<'a> Walker<'a> {
             if (wraps || result_holds) && !ids.is_empty() {
                 carried.extend(ids);
             } else {
+                self.pool_fate(&ids, || format!("passed to `{}`", full.join("::")));
                 self.release(&ids);
             }
             self.hand_on_manual(a);
