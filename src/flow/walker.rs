@@ -2222,31 +2222,7 @@ impl<'a> Walker<'a> {
             if let Ty::Local(owner) = recv.ty.settled() {
                 if self.idx.has_method(owner, &method) {
                     let key = CalleeKey::Method(owner.clone(), method.clone());
-                    if self.fresh_slot(&result) {
-                        let held = self.unused(&before, &mentioned);
-                        self.push_event(
-                            EventKind::Acquire {
-                                how: Acquisition::Helper {
-                                    callee: key.to_string(),
-                                },
-                                held,
-                                blocking: false,
-                            },
-                            span,
-                            Vec::new(),
-                            None,
-                            Value::default(),
-                        );
-                    }
-                    // A helper that is given the held connection works on it.
-                    let held = self.unused(&before, &mentioned);
-                    self.push_event(
-                        EventKind::LocalCall { key, held },
-                        span,
-                        Vec::new(),
-                        None,
-                        Value::default(),
-                    );
+                    self.local_call(key, &result, true, &before, &mentioned, span);
                 }
             }
         }
@@ -2273,6 +2249,46 @@ impl<'a> Walker<'a> {
         !v.holds.is_empty()
             || matches!(v.place, Place::Static(_))
             || self.idx.held_in(&v.ty).is_some()
+    }
+
+    /// A call to a crate-local function or method: an acquisition when it hands over a fresh
+    /// pooled connection, and a call the interprocedural summary follows either way. A helper
+    /// that is given the held connection works on it, so only connections it is not given
+    /// count as held.
+    fn local_call(
+        &mut self,
+        key: CalleeKey,
+        result: &Value,
+        may_acquire: bool,
+        before: &BTreeSet<u32>,
+        mentioned: &BTreeSet<String>,
+        span: Span,
+    ) {
+        if may_acquire && self.fresh_slot(result) {
+            let held = self.unused(before, mentioned);
+            let how = Acquisition::Helper {
+                callee: key.to_string(),
+            };
+            self.push_event(
+                EventKind::Acquire {
+                    how,
+                    held,
+                    blocking: false,
+                },
+                span,
+                Vec::new(),
+                None,
+                Value::default(),
+            );
+        }
+        let held = self.unused(before, mentioned);
+        self.push_event(
+            EventKind::LocalCall { key, held },
+            span,
+            Vec::new(),
+            None,
+            Value::default(),
+        );
     }
 
     /// Is this argument a pool used as the executor of this method (`.execute(&pool)`)?
@@ -2580,33 +2596,8 @@ impl<'a> Walker<'a> {
             };
         }
         if let Some(key) = &local_key {
-            if self.fresh_slot(&result) && !wraps && first_arg.holds.is_empty() {
-                let held = self.unused(&before, &mentioned);
-                self.push_event(
-                    EventKind::Acquire {
-                        how: Acquisition::Helper {
-                            callee: key.to_string(),
-                        },
-                        held,
-                        blocking: false,
-                    },
-                    span,
-                    Vec::new(),
-                    None,
-                    Value::default(),
-                );
-            }
-            let held = self.unused(&before, &mentioned);
-            self.push_event(
-                EventKind::LocalCall {
-                    key: key.clone(),
-                    held,
-                },
-                span,
-                Vec::new(),
-                None,
-                Value::default(),
-            );
+            let fresh = !wraps && first_arg.holds.is_empty();
+            self.local_call(key.clone(), &result, fresh, &before, &mentioned, span);
         }
         if spawner
             && matches!(
