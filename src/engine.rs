@@ -232,6 +232,7 @@ pub fn check_with(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
             }
         }
     }
+    timer.note(&format!("{files_parsed} of {} files parsed", inputs.len()));
     // Parse errors need their text too, for the snippet.
     for f in &findings {
         if f.rule == PARSE_ERROR && !sources.contains_key(&f.path) {
@@ -462,6 +463,11 @@ impl Timer {
         if let Some(t) = &self.0 {
             eprintln!("connlint: {what}: {:.3} s", t.get().elapsed().as_secs_f64());
             t.set(std::time::Instant::now());
+        }
+    }
+    fn note(&self, what: &str) {
+        if self.0.is_some() {
+            eprintln!("connlint: {what}");
         }
     }
 }
