@@ -114,7 +114,7 @@ pub fn check_with(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
         for id in (ctx.index()..inputs.len()).step_by(ctx.num_threads()) {
             match read(&inputs[id]) {
                 Err(f) => findings.push(*f),
-                Ok(source) if vocabulary.is_match(&source.text) => {
+                Ok(source) if mentions(&vocabulary, &source.text) => {
                     parse_into_tls(id, source, &mut facts, &mut findings)
                 }
                 Ok(source) => PENDING.with(|p| p.borrow_mut().push((id, source))),
@@ -334,6 +334,20 @@ fn parse_into_tls(
     }
 }
 
+/// Does `text` name one of the `words` as a whole word? A match inside a longer identifier
+/// (`bb8` in `0x1bb8f`, `PoolBuilder` in `ThreadPoolBuilder`, `Monitor` in `Monitoring`) does
+/// not count; `bb8::Pool`, `(PgPool)`, `sqlx::query` do. Every match is looked at, overlapping
+/// ones included, so a rejected match cannot hide a good one. `words` must use
+/// `MatchKind::Standard`, the default.
+fn mentions(words: &AhoCorasick, text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let ident = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
+    words.find_overlapping_iter(text).any(|m| {
+        let before = m.start().checked_sub(1).map(|i| &bytes[i]);
+        !before.is_some_and(ident) && !bytes.get(m.end()).is_some_and(ident)
+    })
+}
+
 /// The offset where bracket nesting first exceeds the limit, if it does. Brackets inside string,
 /// byte, C and raw string literals, char and byte literals, and line and (nested) block comments
 /// are not code and do not count. An unterminated literal or comment ends the scan: syn reports it.
@@ -474,10 +488,71 @@ impl Timer {
 
 #[cfg(test)]
 mod tests {
-    use super::{check, too_deep, Input, MAX_NESTING};
+    use super::{check, mentions, too_deep, Input, MAX_NESTING};
+    use crate::profile::Knowledge;
 
     fn open(n: usize) -> String {
         "(".repeat(n)
+    }
+
+    fn vocabulary() -> aho_corasick::AhoCorasick {
+        aho_corasick::AhoCorasick::new(Knowledge::builtin().vocabulary()).unwrap()
+    }
+
+    #[test]
+    fn the_prefilter_wants_whole_words() {
+        let words = vocabulary();
+        for text in [
+            "use bb8::Pool;",
+            "bb8",
+            "let pool: sqlx::PgPool = todo!();",
+            "fn f(p: &PgPool) {}",
+            "type P = deadpool_postgres::Pool;",
+            "let x = ThreadPoolBuilder::new(); let y: r2d2::Pool<M>;",
+            "x.0x1bb8 bb8::Pool",
+        ] {
+            assert!(mentions(&words, text), "{text}");
+        }
+        for text in [
+            "const X: u32 = 0x1bb8f; const Y: u32 = 0xbb8;",
+            "rayon::ThreadPoolBuilder::new().build()",
+            "struct Monitoring; fn sqlx_like() {} let my_sqlx = 1;",
+            "let PgPoolish = 1; let xPgPool = 2;",
+            "",
+        ] {
+            assert!(!mentions(&words, text), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_prefilter_finds_a_whole_word_behind_an_overlapping_one() {
+        let words = aho_corasick::AhoCorasick::new(["Pool", "PoolBuilder", "olB"]).unwrap();
+        assert!(mentions(&words, "PoolBuilderX Pool"));
+        assert!(mentions(&words, "PoolBuilder"));
+        assert!(mentions(&words, "(olB)"));
+        assert!(!mentions(&words, "PoolBuilderX PoolX"));
+    }
+
+    #[test]
+    fn files_naming_a_database_word_only_inside_longer_words_are_not_parsed() {
+        let input = |path: &str, text: &str| Input {
+            path: path.into(),
+            text: Some(text.into()),
+        };
+        let outcome = check(
+            &[
+                input(
+                    "src/threads.rs",
+                    "pub fn pool() -> rayon::ThreadPool {\n    \
+                     rayon::ThreadPoolBuilder::new().build().unwrap()\n}\n\
+                     pub const KEY: u32 = 0x1bb8;\npub struct Monitoring;\n",
+                ),
+                input("src/db.rs", "use bb8::Pool;\n"),
+                input("src/q.rs", "fn f() { sqlx::query(\"SELECT 1\"); }\n"),
+            ],
+            &|_| true,
+        );
+        assert_eq!(outcome.files_parsed, 2);
     }
 
     #[test]
