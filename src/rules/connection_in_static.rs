@@ -146,10 +146,14 @@ impl Rule for ConnectionInStatic {
                 }
             }
             let what = cx.describe(&held);
-            let consequence = if held.kind.holds_pool_slot() {
-                "it is never dropped, so its pool slot is never returned, and every thread shares (or waits on) this one connection"
-            } else {
-                "it is never closed or replaced after a failure, and every caller shares (or waits on) this one connection"
+            // A `thread_local!` is not one shared connection but one per thread, kept while the
+            // thread lives: on a long-lived worker pool, for good.
+            let per_thread = decl.via == "`thread_local!`";
+            let consequence = match (held.kind.holds_pool_slot(), per_thread) {
+                (true, false) => "it is never dropped, so its pool slot is never returned, and every thread shares (or waits on) this one connection",
+                (false, false) => "it is never closed or replaced after a failure, and every caller shares (or waits on) this one connection",
+                (true, true) => "each thread that uses it checks out its own connection and keeps it until the thread exits, so N threads hold N pool slots (on long-lived worker threads, for good)",
+                (false, true) => "each thread that uses it opens its own connection and keeps it until the thread exits, never closed or replaced after a failure, so N threads hold N connections",
             };
             cx.report(
                 (decl.span, format!("`{}` keeps a {} for the life of the program", decl.name, held.kind.noun())),
@@ -157,6 +161,72 @@ impl Rule for ConnectionInStatic {
                 labels,
                 Some("store the pool in the static instead (`static POOL: OnceLock<PgPool>`) and acquire a connection where it is needed".to_string()),
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::engine::{check, Input};
+
+    /// The messages of the `connection-in-static` findings of `text`.
+    fn messages(text: &str) -> Vec<String> {
+        let outcome = check(
+            &[Input {
+                path: "src/db.rs".into(),
+                text: Some(text.into()),
+            }],
+            &|id| id == "connection-in-static",
+        );
+        outcome.findings.into_iter().map(|f| f.message).collect()
+    }
+
+    #[test]
+    fn a_thread_local_connection_is_one_per_thread_not_one_shared() {
+        let found = messages(
+            "use std::cell::RefCell;\n\
+             use mysql::PooledConn;\n\
+             use postgres::{Client, NoTls};\n\
+             thread_local! {\n    \
+                 static CONN: RefCell<Option<PooledConn>> = const { RefCell::new(None) };\n    \
+                 static REPORTING: RefCell<Client> =\n        \
+                     RefCell::new(Client::connect(\"host=db\", NoTls).unwrap());\n\
+             }\n",
+        );
+        assert_eq!(found.len(), 2, "{found:#?}");
+        for m in &found {
+            assert!(m.contains("stored in `thread_local!`"), "{m}");
+            assert!(m.contains("its own"), "{m}");
+            assert!(m.contains("N threads hold N"), "{m}");
+            assert!(!m.contains("shares"), "{m}");
+        }
+        assert!(found[0].contains("pool slot"), "{}", found[0]);
+        assert!(
+            found[1].contains("never closed or replaced"),
+            "{}",
+            found[1]
+        );
+    }
+
+    #[test]
+    fn a_static_connection_is_one_shared_by_everyone() {
+        let found = messages(
+            "use diesel::pg::PgConnection;\n\
+             use diesel::r2d2::{ConnectionManager, PooledConnection};\n\
+             use std::sync::{Mutex, OnceLock};\n\
+             lazy_static::lazy_static! {\n    \
+                 static ref CONN: Mutex<PgConnection> = Mutex::new(todo!());\n\
+             }\n\
+             static POOLED: OnceLock<Mutex<PooledConnection<ConnectionManager<PgConnection>>>> =\n    \
+                 OnceLock::new();\n",
+        );
+        assert_eq!(found.len(), 2, "{found:#?}");
+        for m in &found {
+            assert!(
+                m.contains("shares (or waits on) this one connection"),
+                "{m}"
+            );
+            assert!(!m.contains("its own"), "{m}");
         }
     }
 }
