@@ -140,7 +140,7 @@ pub fn check_with(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
             let mut findings = Vec::new();
             let pending = PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()));
             for (id, source) in pending {
-                if local.is_match(&source.text) {
+                if mentions(&local, &source.text) {
                     parse_into_tls(id, source, &mut facts, &mut findings);
                 }
             }
