@@ -157,6 +157,16 @@ pub fn check_with(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
     timer.lap("second parse");
     let mut index = CrateIndex::build(knowledge, all_facts);
     index.set_release_pairs(settings.release.to_vec());
+    // Bodies that name nothing connection-related get only a light pass (their calls).
+    let mut hot = index.hot_words();
+    hot.extend(
+        settings
+            .release
+            .iter()
+            .flat_map(|r| [&r.acquire, &r.release])
+            .map(|n| n.rsplit("::").next().unwrap_or_default().to_string()),
+    );
+    index.set_hot_words(hot);
 
     // 3. Follow the connections of every body, on the thread that parsed its file, and
     //    gather what each function does for the crate-wide picture.
@@ -168,7 +178,7 @@ pub fn check_with(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
             let mut summaries = Vec::new();
             for file in parsed.iter_mut() {
                 let bodies = catch_unwind(AssertUnwindSafe(|| {
-                    flow::analyse_file(&index, file.id, &file.ast)
+                    flow::analyse_file_in(&index, file.id, &file.ast, Some(&file.source.text))
                 }));
                 match bodies {
                     Ok(bodies) => {
@@ -340,12 +350,7 @@ fn parse_into_tls(
 /// ones included, so a rejected match cannot hide a good one. `words` must use
 /// `MatchKind::Standard`, the default.
 fn mentions(words: &AhoCorasick, text: &str) -> bool {
-    let bytes = text.as_bytes();
-    let ident = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
-    words.find_overlapping_iter(text).any(|m| {
-        let before = m.start().checked_sub(1).map(|i| &bytes[i]);
-        !before.is_some_and(ident) && !bytes.get(m.end()).is_some_and(ident)
-    })
+    crate::index::mentions_word(words, text)
 }
 
 /// The offset where bracket nesting first exceeds the limit, if it does. Brackets inside string,

@@ -199,6 +199,16 @@ fn runs_off_thread(body: &syn::Block) -> (bool, bool) {
     (c.0, c.1)
 }
 
+/// Does `text` contain one of `words` as a whole word (not inside a longer identifier)?
+pub fn mentions_word(words: &aho_corasick::AhoCorasick, text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let ident = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
+    words.find_overlapping_iter(text).any(|m| {
+        let before = m.start().checked_sub(1).map(|i| &bytes[i]);
+        !before.is_some_and(ident) && !bytes.get(m.end()).is_some_and(ident)
+    })
+}
+
 /// Items inside item-position macros such as `cfg_if!` and `cfg_select!`: every brace group
 /// of the macro's tokens that parses as items.
 pub fn macro_items(mac: &syn::Macro) -> Vec<syn::Item> {
@@ -439,6 +449,8 @@ pub struct CrateIndex {
     holds: HashMap<String, Held>,
     /// Manual acquire/release pairs declared in configuration (`[[release]]`).
     release: Vec<crate::config::ReleasePair>,
+    /// Words that make a function worth a full flow analysis.
+    hot: Option<aho_corasick::AhoCorasick>,
     /// What each local struct holds in a field of its own (not inside a collection or an
     /// `Option`): a value of that struct *is* a connection for the hold rules.
     holds_direct: HashMap<String, Held>,
@@ -565,6 +577,7 @@ impl CrateIndex {
             holds: HashMap::new(),
             holds_direct: HashMap::new(),
             release: Vec::new(),
+            hot: None,
         };
         for (id, f) in files.into_iter().enumerate() {
             idx.scopes.push(f.scope);
@@ -856,6 +869,61 @@ impl CrateIndex {
     pub fn has_fn(&self, name: &str) -> bool {
         self.fns.contains_key(name)
     }
+    /// Sets the words that make a function worth a full flow analysis: every profile type and
+    /// crate name, and the crate-local names that lead to connections.
+    pub fn set_hot_words(&mut self, mut words: Vec<String>) {
+        words.sort();
+        words.dedup();
+        words.retain(|w| !w.is_empty());
+        self.hot = aho_corasick::AhoCorasick::new(words).ok();
+    }
+
+    /// Does this source text name anything connection-related (always yes without hot words)?
+    pub fn is_hot(&self, text: &str) -> bool {
+        self.hot.as_ref().is_none_or(|ac| mentions_word(ac, text))
+    }
+
+    /// The words that make a function worth a full flow analysis: every profile type and crate
+    /// name, the crate-local names that lead to connections, and statics that hold them.
+    pub fn hot_words(&self) -> Vec<String> {
+        // Constructors are called through their type (`AppState::new`), whose name is here
+        // already; as bare words they would make every function hot.
+        const CONSTRUCTORS: &[&str] = &[
+            "new",
+            "from",
+            "default",
+            "create",
+            "init",
+            "setup",
+            "build",
+            "builder",
+            "clone",
+            "into",
+            "try_from",
+            "try_new",
+            "with_config",
+            "open",
+            "connect",
+        ];
+        let mut words = self.knowledge.all_names();
+        words.extend(
+            self.local_vocabulary()
+                .into_iter()
+                .filter(|w| !CONSTRUCTORS.contains(&w.as_str())),
+        );
+        words.extend(self.db_statics());
+        words
+    }
+
+    /// Statics whose type holds a pool or connection (`POOL`, `CONN`).
+    pub fn db_statics(&self) -> Vec<String> {
+        self.static_ty
+            .iter()
+            .filter(|(_, t)| self.held_in(t).is_some())
+            .map(|(n, _)| n.clone())
+            .collect()
+    }
+
     /// Declares the manual acquire/release pairs the flow should follow.
     pub fn set_release_pairs(&mut self, pairs: Vec<crate::config::ReleasePair>) {
         self.release = pairs;

@@ -484,6 +484,21 @@ impl Knowledge {
             .map(|(_, p, _)| *p)
     }
 
+    /// Every crate root and type name of the profiles that describe databases (generic names
+    /// such as `Pool` included; blocking-call profiles left out).
+    pub fn all_names(&self) -> Vec<String> {
+        let mut words = Vec::new();
+        for p in self.profiles.iter().filter(|p| {
+            p.types
+                .iter()
+                .any(|t| t.kind.holds_connection() || t.kind == Kind::Pool)
+        }) {
+            words.extend(p.roots.iter().cloned());
+            words.extend(p.types.iter().map(|t| t.name.clone()));
+        }
+        words
+    }
+
     /// Every word worth looking for in a file before parsing it: crate roots and the type
     /// names distinctive enough to be used without naming their crate in the file.
     /// Profiles that only describe blocking calls (`std`, `reqwest`) add nothing: without a

@@ -256,9 +256,23 @@ pub struct Body {
 
 /// Analyses the bodies of one file.
 pub fn analyse_file(idx: &CrateIndex, file: FileId, ast: &syn::File) -> Vec<Body> {
+    analyse_file_in(idx, file, ast, None)
+}
+
+/// Analyses the bodies of one file whose source text is `text`: functions whose text names
+/// nothing connection-related (no profile type or crate, no crate-local name that leads to a
+/// connection) get only a light pass that records the crate-local functions they call, which is
+/// all they can contribute.
+pub fn analyse_file_in(
+    idx: &CrateIndex,
+    file: FileId,
+    ast: &syn::File,
+    text: Option<&str>,
+) -> Vec<Body> {
     let mut finder = BodyFinder {
         idx,
         file,
+        text,
         self_ty: None,
         in_test_mod: false,
         bodies: Vec::new(),
@@ -270,10 +284,104 @@ pub fn analyse_file(idx: &CrateIndex, file: FileId, ast: &syn::File) -> Vec<Body
 struct BodyFinder<'a> {
     idx: &'a CrateIndex,
     file: FileId,
+    text: Option<&'a str>,
     self_ty: Option<String>,
     /// Inside a `#[cfg(test)]` module.
     in_test_mod: bool,
     bodies: Vec<Body>,
+}
+
+impl BodyFinder<'_> {
+    /// How calls to this function are keyed.
+    fn key(&self, sig: &syn::Signature) -> CalleeKey {
+        let name = sig.ident.to_string();
+        match &self.self_ty {
+            Some(t) => CalleeKey::Method(t.clone(), name),
+            None => self
+                .idx
+                .fn_key(&name, self.file)
+                .unwrap_or(CalleeKey::Fn(name)),
+        }
+    }
+}
+
+/// The light pass: the crate-local functions a body calls, by path (`helper(..)`,
+/// `db::load(..)`, `Type::f(..)`) or on `self`, as `LocalCall` events.
+fn cold_calls(
+    idx: &CrateIndex,
+    file: FileId,
+    self_ty: Option<&str>,
+    block: &syn::Block,
+) -> Vec<Event> {
+    struct Calls<'a> {
+        idx: &'a CrateIndex,
+        file: FileId,
+        self_ty: Option<&'a str>,
+        out: Vec<Event>,
+    }
+    impl Calls<'_> {
+        fn push(&mut self, key: CalleeKey, span: Span) {
+            self.out.push(Event {
+                kind: EventKind::LocalCall {
+                    key,
+                    held: Vec::new(),
+                },
+                args: Vec::new(),
+                span,
+                def: None,
+                result: Value::default(),
+                ctx: Ctx::default(),
+            });
+        }
+    }
+    impl<'ast> Visit<'ast> for Calls<'_> {
+        fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+            if let syn::Expr::Path(p) = &*c.func {
+                let segs = crate::index::path_strings(&p.path);
+                let key = match segs.as_slice() {
+                    [name] => self.idx.bare_fn_key(name, self.file),
+                    [.., ty, name] if ty == "Self" => self
+                        .self_ty
+                        .filter(|t| self.idx.has_method(t, name))
+                        .map(|t| CalleeKey::Method(t.to_string(), name.clone())),
+                    [.., ty, name] if self.idx.has_method(ty, name) => {
+                        Some(CalleeKey::Method(ty.clone(), name.clone()))
+                    }
+                    [.., module, name] => self.idx.fn_key_in(module, name),
+                    [] => None,
+                };
+                if let Some(key) = key {
+                    self.push(
+                        key,
+                        p.path
+                            .segments
+                            .last()
+                            .map_or_else(Span::call_site, |s| s.ident.span()),
+                    );
+                }
+            }
+            syn::visit::visit_expr_call(self, c);
+        }
+        fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+            if matches!(&*m.receiver, syn::Expr::Path(p) if p.path.is_ident("self")) {
+                let name = m.method.to_string();
+                if let Some(t) = self.self_ty.filter(|t| self.idx.has_method(t, &name)) {
+                    self.push(CalleeKey::Method(t.to_string(), name), m.method.span());
+                }
+            }
+            syn::visit::visit_expr_method_call(self, m);
+        }
+        // Nested items are bodies of their own.
+        fn visit_item(&mut self, _: &'ast syn::Item) {}
+    }
+    let mut c = Calls {
+        idx,
+        file,
+        self_ty,
+        out: Vec::new(),
+    };
+    c.visit_block(block);
+    c.out
 }
 
 /// Does a function run once per process (so building a pool in it is fine)? `main`, tests,
@@ -308,20 +416,38 @@ fn runs_once(sig: &syn::Signature, attrs: &[syn::Attribute]) -> bool {
 }
 
 impl BodyFinder<'_> {
+    /// Does this function name anything connection-related (its signature or body text, or the
+    /// type it is a method of)?
+    fn hot(&self, sig: &syn::Signature, block: &syn::Block) -> bool {
+        let Some(text) = self.text else { return true };
+        if self.self_ty.as_deref().is_some_and(|t| self.idx.is_hot(t)) {
+            return true;
+        }
+        let range =
+            sig.fn_token.span.byte_range().start..block.brace_token.span.close().byte_range().end;
+        text.get(range).is_none_or(|t| self.idx.is_hot(t))
+    }
+
     fn body(&mut self, sig: &syn::Signature, block: &syn::Block, attrs: &[syn::Attribute]) {
+        if !self.hot(sig, block) {
+            let key = self.key(sig);
+            let events = cold_calls(self.idx, self.file, self.self_ty.as_deref(), block);
+            self.bodies.push(Body {
+                runs_once: runs_once(sig, attrs) || self.in_test_mod,
+                name: sig.ident.to_string(),
+                key,
+                is_async: sig.asyncness.is_some(),
+                events,
+            });
+            return;
+        }
         let mut w = Walker::new(self.idx, self.file, self.self_ty.clone());
         w.ctx.in_async = sig.asyncness.is_some();
         w.params(sig);
         w.body_block(block);
         w.finish(block.brace_token.span.close());
         let name = sig.ident.to_string();
-        let key = match &self.self_ty {
-            Some(t) => CalleeKey::Method(t.clone(), name.clone()),
-            None => self
-                .idx
-                .fn_key(&name, self.file)
-                .unwrap_or_else(|| CalleeKey::Fn(name.clone())),
-        };
+        let key = self.key(sig);
         self.bodies.push(Body {
             runs_once: runs_once(sig, attrs) || self.in_test_mod,
             name,
