@@ -389,31 +389,18 @@ impl<'a> Walker<'a> {
                 .value_held(&v.ty)
                 .is_some_and(|h| h.kind.holds_connection())
             {
-                let by_ref: Vec<u32> = self
-                    .state
-                    .held
-                    .values()
-                    .filter(|h| h.param)
-                    .map(|h| h.id)
-                    .collect();
-                let Some(b) = self.lookup_mut(root) else {
-                    return Vec::new();
-                };
-                let (ids, kept): (Vec<u32>, Vec<u32>) = std::mem::take(&mut b.owns)
-                    .into_iter()
-                    .partition(|id| !by_ref.contains(id));
-                b.owns = kept;
-                self.pending.extend(ids.iter().copied());
-                return ids;
+                return self.move_out_of(root);
             }
         }
-        let Place::Local(name) = &v.place else {
-            return Vec::new();
-        };
-        if !v.direct {
-            return Vec::new();
+        match &v.place {
+            Place::Local(name) if v.direct => self.move_out_of(name),
+            _ => Vec::new(),
         }
-        // A connection received by reference cannot be moved: passing it on is a reborrow.
+    }
+
+    /// Moves what a binding owns out of it (into flight). A connection received by reference
+    /// cannot be moved: passing it on is a reborrow, so it stays.
+    fn move_out_of(&mut self, name: &str) -> Vec<u32> {
         let by_ref: Vec<u32> = self
             .state
             .held
