@@ -2186,25 +2186,13 @@ impl<'a> Walker<'a> {
                 );
             }
         }
-        if def
-            .as_ref()
-            .is_some_and(|d| d.blocking || d.role == Role::Block)
-            && def
-                .as_ref()
-                .is_none_or(|d| !matches!(d.role, Role::Acquire | Role::Begin))
-        {
-            let held = self.unused(&before, &mentioned);
-            self.push_event(
-                EventKind::Blocking {
-                    callee: format!("{method}()"),
-                    held,
-                },
-                span,
-                Vec::new(),
-                def.clone(),
-                Value::default(),
-            );
-        }
+        self.blocking_point(
+            def.as_ref(),
+            &[Role::Acquire, Role::Begin],
+            || format!("{method}()"),
+            (&before, &mentioned),
+            span,
+        );
         if local {
             if let Ty::Local(owner) = recv.ty.settled() {
                 if self.idx.has_method(owner, &method) {
@@ -2276,6 +2264,30 @@ impl<'a> Walker<'a> {
             None,
             Value::default(),
         );
+    }
+
+    /// A call the profiles say blocks the thread (other than the acquisitions in `except`,
+    /// which their own rules report): records the connections held across it that it does not
+    /// use. `seen` is (held before the call, names the call mentions).
+    fn blocking_point(
+        &mut self,
+        def: Option<&Resolved>,
+        except: &[Role],
+        callee: impl FnOnce() -> String,
+        seen: (&BTreeSet<u32>, &BTreeSet<String>),
+        span: Span,
+    ) {
+        let Some(d) =
+            def.filter(|d| (d.blocking || d.role == Role::Block) && !except.contains(&d.role))
+        else {
+            return;
+        };
+        let held = self.unused(seen.0, seen.1);
+        let kind = EventKind::Blocking {
+            callee: callee(),
+            held,
+        };
+        self.push_event(kind, span, Vec::new(), Some(d.clone()), Value::default());
     }
 
     /// Is this argument a pool used as the executor of this method (`.execute(&pool)`)?
@@ -2611,23 +2623,13 @@ impl<'a> Walker<'a> {
                 );
             }
         }
-        if def
-            .as_ref()
-            .is_some_and(|d| d.blocking || d.role == Role::Block)
-            && def
-                .as_ref()
-                .is_none_or(|d| !matches!(d.role, Role::Acquire | Role::Begin | Role::Connect))
-        {
-            let held = self.unused(&before, &mentioned);
-            let callee = full[full.len().saturating_sub(2)..].join("::");
-            self.push_event(
-                EventKind::Blocking { callee, held },
-                span,
-                Vec::new(),
-                def.clone(),
-                Value::default(),
-            );
-        }
+        self.blocking_point(
+            def.as_ref(),
+            &[Role::Acquire, Role::Begin, Role::Connect],
+            || full[full.len().saturating_sub(2)..].join("::"),
+            (&before, &mentioned),
+            span,
+        );
         let leaks = matches!(full.as_slice(), [.., _, l] if matches!(l.as_str(), "forget" | "leak" | "into_raw" | "new"));
         if def.is_some()
             || local_key.is_some()
