@@ -179,40 +179,28 @@ fn bench(roots: &[PathBuf]) -> i32 {
     0
 }
 
-/// The flow analysis of every file, timed alone: trees are parsed and indexed first.
+/// The flow analysis of every file, timed alone: files are lowered and indexed first.
 fn flow_only(texts: &[&str]) -> Duration {
-    let asts: Vec<syn::File> = texts
+    let path = std::path::Path::new("src/bench.rs");
+    let lowered: Vec<(&str, connlint::model::FileModel)> = texts
         .iter()
-        .filter_map(|t| syn::parse_file(t).ok())
+        .filter_map(|t| connlint::lower::lower_file(path, t).ok().map(|m| (*t, m)))
         .collect();
-    let facts = asts
+    let facts = lowered
         .iter()
         .enumerate()
-        .map(|(i, a)| connlint::index::FileFacts::of(i, a, "bench"))
+        .map(|(i, (_, m))| connlint::index::FileFacts::of(i, m))
         .collect();
     let mut index =
         connlint::index::CrateIndex::build(connlint::profile::Knowledge::builtin(), facts);
     // As in the engine: functions that name nothing connection-related get the light pass.
     let hot = index.hot_words();
     index.set_hot_words(hot);
-    let texts: Vec<&str> = texts
-        .iter()
-        .copied()
-        .filter(|t| syn::parse_file(t).is_ok())
-        .collect();
-    let d = best(|| {
-        for (i, a) in asts.iter().enumerate() {
-            std::hint::black_box(connlint::flow::analyse_file_in(
-                &index,
-                i,
-                a,
-                Some(texts[i]),
-            ));
+    best(|| {
+        for (i, (text, m)) in lowered.iter().enumerate() {
+            std::hint::black_box(connlint::flow::analyse_file(&index, i, m, Some(text)));
         }
-    });
-    drop(asts);
-    proc_macro2::extra::invalidate_current_thread_spans();
-    d
+    })
 }
 
 /// Parses one file and drops the tree; true if syn accepted it.

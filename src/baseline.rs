@@ -10,12 +10,12 @@
 
 use crate::config::absolute;
 use crate::diagnostic::Finding;
+use crate::model::Region;
 use crate::source::SourceFile;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use syn::spanned::Spanned;
 
 /// The baseline file format version.
 pub const VERSION: u32 = 1;
@@ -97,7 +97,7 @@ impl<'a> Keyer<'a> {
         let fns = self
             .fns
             .entry(f.path.clone())
-            .or_insert_with(|| source.map(|s| function_ranges(&s.text)).unwrap_or_default());
+            .or_insert_with(|| source.map(function_ranges).unwrap_or_default());
         let function = fns
             .iter()
             .filter(|(lo, hi, _)| *lo <= line && line <= *hi)
@@ -136,82 +136,17 @@ fn strip_trailing_comment(line: &str) -> &str {
     line
 }
 
-/// Every function and method of a file with its line range, `Type::method` for methods.
-/// A file that does not parse has none (its findings are keyed at file level).
-fn function_ranges(text: &str) -> Vec<(usize, usize, String)> {
-    let mut out = Vec::new();
-    if let Ok(file) = syn::parse_file(text) {
-        collect(&file.items, &mut out);
-    }
-    proc_macro2::extra::invalidate_current_thread_spans();
-    out
-}
-
-fn collect(items: &[syn::Item], out: &mut Vec<(usize, usize, String)>) {
-    let range = |s: proc_macro2::Span| (s.start().line, s.end().line);
-    for item in items {
-        match item {
-            syn::Item::Fn(f) => {
-                let (lo, hi) = range(f.span());
-                out.push((lo, hi, f.sig.ident.to_string()));
-                nested(&f.block, out);
-            }
-            syn::Item::Impl(i) => {
-                let name = match &*i.self_ty {
-                    syn::Type::Path(p) => p
-                        .path
-                        .segments
-                        .last()
-                        .map(|s| s.ident.to_string())
-                        .unwrap_or_default(),
-                    _ => String::new(),
-                };
-                for it in &i.items {
-                    if let syn::ImplItem::Fn(m) = it {
-                        let (lo, hi) = range(m.span());
-                        out.push((lo, hi, qualified(&name, &m.sig.ident.to_string())));
-                        nested(&m.block, out);
-                    }
-                }
-            }
-            syn::Item::Trait(t) => {
-                let name = t.ident.to_string();
-                for it in &t.items {
-                    if let syn::TraitItem::Fn(m) = it {
-                        let (lo, hi) = range(m.span());
-                        out.push((lo, hi, qualified(&name, &m.sig.ident.to_string())));
-                    }
-                }
-            }
-            syn::Item::Mod(m) => {
-                if let Some((_, items)) = &m.content {
-                    collect(items, out);
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-/// Functions declared inside a function body.
-fn nested(block: &syn::Block, out: &mut Vec<(usize, usize, String)>) {
-    let items: Vec<syn::Item> = block
-        .stmts
+/// Every function and method of a file with its line range, `Type::method` for methods, from
+/// the file's model. A file that does not parse has none (its findings are keyed at file level).
+fn function_ranges(source: &SourceFile) -> Vec<(usize, usize, String)> {
+    source
+        .regions
         .iter()
-        .filter_map(|s| match s {
-            syn::Stmt::Item(i) => Some(i.clone()),
-            _ => None,
+        .filter_map(|r| match r {
+            Region::Fn { lo, hi, name } => Some((*lo as usize, *hi as usize, name.clone())),
+            Region::Test { .. } => None,
         })
-        .collect();
-    collect(&items, out);
-}
-
-fn qualified(owner: &str, name: &str) -> String {
-    if owner.is_empty() {
-        name.to_string()
-    } else {
-        format!("{owner}::{name}")
-    }
+        .collect()
 }
 
 /// Findings keyed and counted, sorted by key.
@@ -317,7 +252,11 @@ mod tests {
     #[test]
     fn functions_are_found_with_their_owner() {
         let text = "fn a() {\n    x();\n}\nimpl Db {\n    async fn conn(&self) {\n        fn inner() {}\n    }\n}\nmod m { fn b() {} }\n";
-        let got = function_ranges(text);
+        let mut source = SourceFile::new("src/a.rs".into(), text.into());
+        source.regions = crate::lower::lower_file(&source.path, text)
+            .unwrap()
+            .regions;
+        let got = function_ranges(&source);
         assert!(got.contains(&(1, 3, "a".into())), "{got:?}");
         assert!(got.contains(&(5, 7, "Db::conn".into())), "{got:?}");
         assert!(got.contains(&(6, 6, "inner".into())), "{got:?}");

@@ -1,18 +1,21 @@
-//! The pipeline: read → prefilter → parse (in parallel) → crate index → flow → rules → sorted
-//! findings.
+//! The pipeline: read → prefilter → parse and lower (in parallel, one parse per file) →
+//! crate index → flow → rules → sorted findings.
 //!
-//! syn's trees hold proc-macro2 spans, which are tied to the thread that parsed them, so each
-//! worker parses a fixed share of the files, keeps the trees in thread-local storage, and later
-//! analyses exactly those files. Only span-free facts (`FileFacts`, `Finding`) cross threads.
+//! Each file that passes the prefilter is parsed and lowered to its compact model at once, and
+//! its syntax tree is dropped before the next file is parsed, so memory holds the models, not
+//! the trees. Files that name only crate-local wrappers and helpers are lowered in a second
+//! round, once the first round's items are indexed. Everything after lowering reads models.
 
 use crate::diagnostic::{Finding, Label, Severity, Span, PARSE_ERROR};
-use crate::flow::{self, Acquirers, Summary};
+use crate::flow::{self, Acquirers, Body, Summary};
 use crate::index::{CrateIndex, FileFacts, FileId};
+use crate::lower::lower_file;
+use crate::model::FileModel;
 use crate::profile::Knowledge;
 use crate::rules::{self, FileCx};
 use crate::source::SourceFile;
 use aho_corasick::AhoCorasick;
-use std::cell::RefCell;
+use rayon::prelude::*;
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
@@ -28,7 +31,7 @@ pub struct Input {
 pub struct Outcome {
     /// Sorted by path and position.
     pub findings: Vec<Finding>,
-    /// The text of every file with a finding, for snippets.
+    /// The text (and regions) of every file with a finding, for snippets and baselines.
     pub sources: HashMap<PathBuf, SourceFile>,
     pub files_checked: usize,
     pub files_parsed: usize,
@@ -41,18 +44,22 @@ pub struct Outcome {
 const MAX_NESTING: usize = 1_000;
 const STACK_SIZE: usize = 256 << 20;
 
-struct Parsed {
+/// A file lowered to its model, with its text (for snippets and the hot-function check).
+struct Lowered {
     id: FileId,
     source: SourceFile,
-    ast: syn::File,
-    bodies: Option<Vec<flow::Body>>,
-    failure: Option<Finding>,
+    model: FileModel,
 }
 
-thread_local! {
-    static PARSED: RefCell<Vec<Parsed>> = const { RefCell::new(Vec::new()) };
-    /// Files read but skipped by the first prefilter, kept for the second.
-    static PENDING: RefCell<Vec<(FileId, SourceFile)>> = const { RefCell::new(Vec::new()) };
+/// A file's bodies (or the internal error that stopped its analysis), and their summaries.
+type Analysed = (Result<Vec<Body>, Finding>, Vec<Summary>);
+
+/// What reading and lowering one file gave.
+enum Read {
+    Lowered(Box<Lowered>),
+    /// Read, but named nothing the prefilter looks for (yet).
+    Pending(FileId, SourceFile),
+    Failed(Finding),
 }
 
 /// What a run knows and which rules it runs.
@@ -61,7 +68,7 @@ pub struct Settings<'a> {
     pub knowledge: &'static Knowledge,
     pub enabled: &'a (dyn Fn(&str) -> bool + Sync),
     /// Manual acquire/release pairs from configuration, for `release-skipped`.
-    pub release: &'a [crate::config::ReleasePair],
+    pub release: &'a [crate::profile::ReleasePair],
     /// `pool-misconfigured` thresholds in milliseconds: (too long above, too short below).
     pub timeouts: (u128, u128),
 }
@@ -84,8 +91,6 @@ pub fn check(inputs: &[Input], enabled: &(dyn Fn(&str) -> bool + Sync)) -> Outco
 
 /// Checks `inputs` as `settings` say.
 pub fn check_with(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
-    let knowledge = settings.knowledge;
-    let enabled = settings.enabled;
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, inputs.len().max(1));
@@ -95,67 +100,73 @@ pub fn check_with(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
         .thread_name(|i| format!("connlint-{i}"))
         .build()
         .expect("the worker threads start");
+    pool.install(|| run(inputs, settings))
+}
+
+fn run(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
+    let knowledge = settings.knowledge;
     // Files that name a configured manual acquire call matter too.
     let mut words = knowledge.vocabulary();
-    words.extend(settings.release.iter().map(|r| {
-        r.acquire
-            .rsplit("::")
-            .next()
-            .unwrap_or_default()
-            .to_string()
-    }));
+    words.extend(settings.release.iter().map(|r| last_segment(&r.acquire)));
     let vocabulary = AhoCorasick::new(words).expect("vocabulary builds");
-
-    // 1. Read every file; parse those that mention a database crate or type.
     let timer = Timer::start();
-    let first = pool.broadcast(|ctx| {
-        let mut facts = Vec::new();
-        let mut findings = Vec::new();
-        for id in (ctx.index()..inputs.len()).step_by(ctx.num_threads()) {
-            match read(&inputs[id]) {
-                Err(f) => findings.push(*f),
-                Ok(source) if mentions(&vocabulary, &source.text) => {
-                    parse_into_tls(id, source, &mut facts, &mut findings)
-                }
-                Ok(source) => PENDING.with(|p| p.borrow_mut().push((id, source))),
-            }
-        }
-        (facts, findings)
-    });
-    let mut findings = Vec::new();
-    let mut all_facts: Vec<FileFacts> = (0..inputs.len()).map(|_| FileFacts::default()).collect();
-    for (facts, fs) in first {
-        findings.extend(fs);
-        for (id, f) in facts {
-            all_facts[id] = f;
-        }
-    }
 
-    // 2. Parse the files that mention only crate-local wrappers and helpers found in step 1.
-    let local_words = CrateIndex::build(knowledge, all_facts.clone()).local_vocabulary();
-    timer.lap("read+prefilter+parse");
-    let second = match AhoCorasick::new(&local_words) {
-        Ok(local) if !local_words.is_empty() => pool.broadcast(|_| {
-            let mut facts = Vec::new();
-            let mut findings = Vec::new();
-            let pending = PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()));
-            for (id, source) in pending {
-                if mentions(&local, &source.text) {
-                    parse_into_tls(id, source, &mut facts, &mut findings);
-                }
-            }
-            (facts, findings)
-        }),
-        _ => Vec::new(),
-    };
-    for (facts, fs) in second {
-        findings.extend(fs);
-        for (id, f) in facts {
-            all_facts[id] = f;
+    // 1. Read every file; lower those that mention a database crate or type.
+    let first: Vec<Read> = (0..inputs.len())
+        .into_par_iter()
+        .map(|id| match read(&inputs[id]) {
+            Err(f) => Read::Failed(*f),
+            Ok(source) if mentions(&vocabulary, &source.text) => lower(id, source),
+            Ok(source) => Read::Pending(id, source),
+        })
+        .collect();
+    let mut findings = Vec::new();
+    let mut files: Vec<Lowered> = Vec::new();
+    let mut pending = Vec::new();
+    for r in first {
+        match r {
+            Read::Lowered(l) => files.push(*l),
+            Read::Pending(id, s) => pending.push((id, s)),
+            Read::Failed(f) => findings.push(f),
         }
     }
-    timer.lap("second parse");
-    let mut index = CrateIndex::build(knowledge, all_facts);
+    timer.lap("read+prefilter+lower");
+
+    // 2. Lower the files that mention only crate-local wrappers and helpers found in step 1.
+    let facts = |files: &[Lowered]| -> Vec<FileFacts> {
+        let mut all: Vec<FileFacts> = (0..inputs.len()).map(|_| FileFacts::default()).collect();
+        for (id, f) in files
+            .par_iter()
+            .map(|f| (f.id, FileFacts::of(f.id, &f.model)))
+            .collect::<Vec<_>>()
+        {
+            all[id] = f;
+        }
+        all
+    };
+    let local_words = CrateIndex::build(knowledge, facts(&files)).local_vocabulary();
+    if let Ok(local) = AhoCorasick::new(&local_words) {
+        if !local_words.is_empty() {
+            let second: Vec<Read> = std::mem::take(&mut pending)
+                .into_par_iter()
+                .filter(|(_, source)| mentions(&local, &source.text))
+                .map(|(id, source)| lower(id, source))
+                .collect();
+            for r in second {
+                match r {
+                    Read::Lowered(l) => files.push(*l),
+                    Read::Failed(f) => findings.push(f),
+                    Read::Pending(..) => {}
+                }
+            }
+        }
+    }
+    drop(pending);
+    timer.lap("second lower");
+
+    // 3. The crate index, then the flow of every body, and what each function does for the
+    //    crate-wide picture.
+    let mut index = CrateIndex::build(knowledge, facts(&files));
     index.set_release_pairs(settings.release.to_vec());
     // Bodies that name nothing connection-related get only a light pass (their calls).
     let mut hot = index.hot_words();
@@ -164,82 +175,79 @@ pub fn check_with(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
             .release
             .iter()
             .flat_map(|r| [&r.acquire, &r.release])
-            .map(|n| n.rsplit("::").next().unwrap_or_default().to_string()),
+            .map(|n| last_segment(n)),
     );
     index.set_hot_words(hot);
-
-    // 3. Follow the connections of every body, on the thread that parsed its file, and
-    //    gather what each function does for the crate-wide picture.
     timer.lap("index");
-    let summaries = pool.broadcast(|_| {
-        PENDING.with(|p| p.borrow_mut().clear());
-        PARSED.with(|p| {
-            let mut parsed = p.borrow_mut();
-            let mut summaries = Vec::new();
-            for file in parsed.iter_mut() {
-                let bodies = catch_unwind(AssertUnwindSafe(|| {
-                    flow::analyse_file_in(&index, file.id, &file.ast, Some(&file.source.text))
-                }));
-                match bodies {
-                    Ok(bodies) => {
-                        for b in &bodies {
-                            let pos = |s: proc_macro2::Span| file.source.span(s).start;
-                            summaries.push(Summary::of(b, &file.source.path, pos));
-                        }
-                        file.bodies = Some(bodies);
-                    }
-                    Err(panic) => file.failure = Some(internal_error(&file.source, panic)),
+    let analysed: Vec<Analysed> = files
+        .par_iter()
+        .map(|file| {
+            let bodies = catch_unwind(AssertUnwindSafe(|| {
+                flow::analyse_file(&index, file.id, &file.model, Some(&file.source.text))
+            }));
+            match bodies {
+                Ok(bodies) => {
+                    let pos = |s| file.source.model_span(s).start;
+                    let summaries = bodies
+                        .iter()
+                        .map(|b| Summary::of(b, &file.source.path, pos))
+                        .collect();
+                    (Ok(bodies), summaries)
                 }
+                Err(panic) => (Err(internal_error(&file.source, panic)), Vec::new()),
             }
-            summaries
         })
-    });
+        .collect();
+    let (bodies, summaries): (Vec<_>, Vec<_>) = analysed.into_iter().unzip();
     let acquirers = Acquirers::compute(summaries.into_iter().flatten().collect());
+    timer.lap("flow+summaries");
 
     // 4. Run the rules.
-    timer.lap("flow+summaries");
-    let third = pool.broadcast(|_| {
-        let parsed = PARSED.with(|p| std::mem::take(&mut *p.borrow_mut()));
-        let mut out = Vec::new();
-        let mut parsed_count = 0;
-        let mut pools = Vec::new();
-        for file in parsed {
-            parsed_count += 1;
-            let found = match (&file.bodies, file.failure) {
-                (_, Some(failure)) => vec![failure],
-                (Some(bodies), None) => catch_unwind(AssertUnwindSafe(|| {
-                    pools.extend(crate::pools::inventory(knowledge, &file.source, bodies));
-                    let mut cx =
-                        FileCx::new(&index, &acquirers, file.id, &file.source, &file.ast, bodies);
+    let files_parsed = files.len();
+    let checked: Vec<(
+        Vec<Finding>,
+        Option<SourceFile>,
+        Vec<crate::pools::PoolEntry>,
+    )> = files
+        .into_par_iter()
+        .zip(bodies)
+        .map(|(file, bodies)| {
+            let mut pools = Vec::new();
+            let found = match bodies {
+                Err(failure) => vec![failure],
+                Ok(bodies) => catch_unwind(AssertUnwindSafe(|| {
+                    pools.extend(crate::pools::inventory(knowledge, &file.source, &bodies));
+                    let mut cx = FileCx::new(
+                        &index,
+                        &acquirers,
+                        file.id,
+                        &file.source,
+                        &file.model,
+                        &bodies,
+                    );
                     cx.timeouts = settings.timeouts;
-                    rules::run(&mut cx, enabled);
+                    rules::run(&mut cx, settings.enabled);
                     cx.findings
                 }))
                 .unwrap_or_else(|panic| vec![internal_error(&file.source, panic)]),
-                (None, None) => Vec::new(),
             };
-            let keep_source = !found.is_empty();
-            drop(file.bodies);
-            drop(file.ast);
-            out.push((found, keep_source.then_some(file.source)));
-        }
-        // Every tree of this thread is gone: free the span table for the next run.
-        proc_macro2::extra::invalidate_current_thread_spans();
-        (out, parsed_count, pools)
-    });
-
+            let keep = !found.is_empty();
+            let Lowered {
+                mut source, model, ..
+            } = file;
+            source.regions = if keep { model.regions } else { Vec::new() };
+            (found, keep.then_some(source), pools)
+        })
+        .collect();
     timer.lap("rules");
+
     let mut sources = HashMap::new();
-    let mut files_parsed = 0;
     let mut pools = Vec::new();
-    for (results, n, p) in third {
-        files_parsed += n;
+    for (found, source, p) in checked {
+        findings.extend(found);
         pools.extend(p);
-        for (found, source) in results {
-            findings.extend(found);
-            if let Some(s) = source {
-                sources.insert(s.path.clone(), s);
-            }
+        if let Some(s) = source {
+            sources.insert(s.path.clone(), s);
         }
     }
     timer.note(&format!("{files_parsed} of {} files parsed", inputs.len()));
@@ -263,6 +271,35 @@ pub fn check_with(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
         files_checked: inputs.len(),
         files_parsed,
         pools,
+    }
+}
+
+fn last_segment(path: &str) -> String {
+    path.rsplit("::").next().unwrap_or_default().to_string()
+}
+
+/// Parses and lowers one file; a file too deep to parse, or that does not parse, becomes a
+/// `parse-error`.
+fn lower(id: FileId, source: SourceFile) -> Read {
+    if let Some(offset) = too_deep(&source.text) {
+        let at = source.byte_span(offset, offset + 1);
+        return Read::Failed(file_error(
+            &source.path,
+            Some(at),
+            format!("nesting deeper than {MAX_NESTING} levels; file skipped"),
+        ));
+    }
+    match catch_unwind(AssertUnwindSafe(|| lower_file(&source.path, &source.text))) {
+        Ok(Ok(model)) => Read::Lowered(Box::new(Lowered { id, source, model })),
+        Ok(Err(e)) => {
+            let at = source.model_span(e.at);
+            Read::Failed(file_error(
+                &source.path,
+                Some(at),
+                format!("could not parse: {}", e.message),
+            ))
+        }
+        Err(panic) => Read::Failed(internal_error(&source, panic)),
     }
 }
 
@@ -298,50 +335,6 @@ fn read(input: &Input) -> Result<SourceFile, Box<Finding>> {
         None => text,
     };
     Ok(SourceFile::new(input.path.clone(), text))
-}
-
-fn parse_into_tls(
-    id: FileId,
-    source: SourceFile,
-    facts: &mut Vec<(FileId, FileFacts)>,
-    findings: &mut Vec<Finding>,
-) {
-    if let Some(offset) = too_deep(&source.text) {
-        let at = source.byte_span(offset, offset + 1);
-        findings.push(file_error(
-            &source.path,
-            Some(at),
-            format!("nesting deeper than {MAX_NESTING} levels; file skipped"),
-        ));
-        return;
-    }
-    let parsed = catch_unwind(AssertUnwindSafe(|| syn::parse_file(&source.text)));
-    match parsed {
-        Ok(Ok(ast)) => {
-            facts.push((
-                id,
-                FileFacts::of(id, &ast, &crate::index::module_of(&source.path)),
-            ));
-            PARSED.with(|p| {
-                p.borrow_mut().push(Parsed {
-                    id,
-                    source,
-                    ast,
-                    bodies: None,
-                    failure: None,
-                })
-            });
-        }
-        Ok(Err(e)) => {
-            let at = source.span(e.span());
-            findings.push(file_error(
-                &source.path,
-                Some(at),
-                format!("could not parse: {e}"),
-            ));
-        }
-        Err(panic) => findings.push(internal_error(&source, panic)),
-    }
 }
 
 /// Does `text` name one of the `words` as a whole word? A match inside a longer identifier

@@ -3,111 +3,29 @@
 //! receiver such as `state.db` or `self.conn().await?` resolves to a pool or a connection even
 //! when no library name appears in the function that uses it.
 
+use crate::model::{self, FileModel, FileScope, TyId};
 use crate::profile::{Kind, Knowledge, TypeId};
 use crate::types::{Held, Ty};
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap, HashSet};
-use syn::visit::Visit;
 
 pub type FileId = usize;
 
-/// The names a file brings into scope with `use` and `extern crate`.
-#[derive(Debug, Default, Clone)]
-pub struct FileScope {
-    /// `Pool` → `["sqlx", "Pool"]` for `use sqlx::Pool;`.
-    pub imports: HashMap<String, Vec<String>>,
-    /// Glob imports (`use sqlx::postgres::*;`) as path prefixes.
-    pub globs: Vec<Vec<String>>,
-    /// First segments of every imported path: the crates this file talks to.
-    pub roots: HashSet<String>,
+/// How other code refers to a function: a free function by name, a method or associated
+/// function by its type and name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CalleeKey {
+    Fn(String),
+    /// A free function whose name is defined in several files: the file disambiguates.
+    FnIn(String, usize),
+    Method(String, String),
 }
 
-impl FileScope {
-    pub fn of(file: &syn::File) -> FileScope {
-        struct Uses<'a>(&'a mut FileScope);
-        impl<'ast> Visit<'ast> for Uses<'_> {
-            fn visit_item_use(&mut self, u: &'ast syn::ItemUse) {
-                self.0.add_tree(&mut Vec::new(), &u.tree);
-            }
-            fn visit_item_extern_crate(&mut self, e: &'ast syn::ItemExternCrate) {
-                let name = e.ident.to_string();
-                let alias = e
-                    .rename
-                    .as_ref()
-                    .map_or(name.clone(), |(_, i)| i.to_string());
-                self.0.roots.insert(name.clone());
-                self.0.imports.insert(alias, vec![name]);
-            }
-            // Only the statements of a block are scanned for `use` (`use diesel::dsl::count;`
-            // at the top of a function), not every expression of the file.
-            fn visit_block(&mut self, b: &'ast syn::Block) {
-                for stmt in &b.stmts {
-                    if let syn::Stmt::Item(syn::Item::Use(u)) = stmt {
-                        self.0.add_tree(&mut Vec::new(), &u.tree);
-                    }
-                }
-            }
-        }
-        let mut scope = FileScope::default();
-        Uses(&mut scope).visit_file(file);
-        scope
-    }
-
-    fn add_tree(&mut self, prefix: &mut Vec<String>, tree: &syn::UseTree) {
-        match tree {
-            syn::UseTree::Path(p) => {
-                prefix.push(p.ident.to_string());
-                self.add_tree(prefix, &p.tree);
-                prefix.pop();
-            }
-            syn::UseTree::Name(n) => self.add_name(prefix, n.ident.to_string(), None),
-            syn::UseTree::Rename(r) => {
-                self.add_name(prefix, r.ident.to_string(), Some(r.rename.to_string()))
-            }
-            syn::UseTree::Glob(_) => {
-                if let Some(first) = prefix.first() {
-                    self.roots.insert(first.clone());
-                }
-                self.globs.push(prefix.clone());
-            }
-            syn::UseTree::Group(g) => {
-                for t in &g.items {
-                    self.add_tree(prefix, t);
-                }
-            }
-        }
-    }
-
-    fn add_name(&mut self, prefix: &[String], name: String, rename: Option<String>) {
-        let mut full = prefix.to_vec();
-        let alias = if name == "self" {
-            let Some(last) = prefix.last() else { return };
-            rename.unwrap_or_else(|| last.clone())
-        } else {
-            full.push(name.clone());
-            rename.unwrap_or(name)
-        };
-        if alias == "_" {
-            return;
-        }
-        if let Some(first) = full.first() {
-            self.roots.insert(first.clone());
-        }
-        self.imports.insert(alias, full);
-    }
-
-    /// Expands the first segment of a path through this file's imports.
-    pub fn expand(&self, segments: &[String]) -> Vec<String> {
-        let Some(first) = segments.first() else {
-            return Vec::new();
-        };
-        match self.imports.get(first) {
-            Some(full) if full.last() != Some(first) || full.len() > 1 => {
-                let mut out = full.clone();
-                out.extend_from_slice(&segments[1..]);
-                out
-            }
-            _ => segments.to_vec(),
+impl std::fmt::Display for CalleeKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CalleeKey::Fn(n) | CalleeKey::FnIn(n, _) => write!(f, "{n}"),
+            CalleeKey::Method(t, n) => write!(f, "{t}::{n}"),
         }
     }
 }
@@ -129,74 +47,30 @@ pub enum TypeExpr {
 }
 
 impl TypeExpr {
-    pub fn of(ty: &syn::Type) -> TypeExpr {
-        match ty {
-            syn::Type::Path(p) => {
-                let segs = path_strings(&p.path);
-                let args = p
-                    .path
-                    .segments
-                    .last()
-                    .map(|s| {
-                        type_args(&s.arguments)
-                            .into_iter()
-                            .map(TypeExpr::of)
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                TypeExpr::Path(segs, args)
+    /// The owned form of a type of a file model.
+    pub fn from_model(m: &FileModel, t: TyId) -> TypeExpr {
+        match m.ty(t) {
+            model::TypeExpr::Path { segs, args, .. } => TypeExpr::Path(
+                m.path_strings(*segs),
+                args.iter().map(|a| TypeExpr::from_model(m, *a)).collect(),
+            ),
+            model::TypeExpr::Ref(inner) => TypeExpr::Ref(Box::new(TypeExpr::from_model(m, *inner))),
+            model::TypeExpr::Array(inner) => {
+                TypeExpr::Array(Box::new(TypeExpr::from_model(m, *inner)))
             }
-            syn::Type::Reference(r) => TypeExpr::Ref(Box::new(TypeExpr::of(&r.elem))),
-            syn::Type::Ptr(p) => TypeExpr::Ref(Box::new(TypeExpr::of(&p.elem))),
-            syn::Type::Paren(p) => TypeExpr::Ref(Box::new(TypeExpr::of(&p.elem))),
-            syn::Type::Group(g) => TypeExpr::Ref(Box::new(TypeExpr::of(&g.elem))),
-            syn::Type::Array(a) => TypeExpr::Array(Box::new(TypeExpr::of(&a.elem))),
-            syn::Type::Slice(s) => TypeExpr::Array(Box::new(TypeExpr::of(&s.elem))),
-            syn::Type::Tuple(t) => TypeExpr::Tuple(t.elems.iter().map(TypeExpr::of).collect()),
-            syn::Type::ImplTrait(i) => Self::bound(i.bounds.iter()),
-            syn::Type::TraitObject(o) => Self::bound(o.bounds.iter()),
-            _ => TypeExpr::Other,
-        }
-    }
-
-    fn bound<'a>(bounds: impl Iterator<Item = &'a syn::TypeParamBound>) -> TypeExpr {
-        match assoc_binding(bounds) {
-            Some((_, assoc, t)) => TypeExpr::Bound(assoc, Box::new(TypeExpr::of(t))),
-            None => TypeExpr::Other,
-        }
-    }
-}
-
-/// Does a function body spawn tasks, or run work on a blocking thread? A crate-local
-/// `spawn_try_task(fut)` or `run_blocking(|| ..)` then behaves like the call it wraps.
-fn runs_off_thread(body: &syn::Block) -> (bool, bool) {
-    struct Calls(bool, bool);
-    impl Calls {
-        fn name(&mut self, n: &str) {
-            match n {
-                "spawn" | "spawn_local" | "spawn_with_handle" => self.0 = true,
-                "spawn_blocking" | "block_in_place" | "unblock" => self.1 = true,
-                _ => {}
+            model::TypeExpr::Tuple(ts) => {
+                TypeExpr::Tuple(ts.iter().map(|t| TypeExpr::from_model(m, *t)).collect())
             }
+            model::TypeExpr::Bound { assoc, .. } => match assoc.first() {
+                Some((name, t)) => TypeExpr::Bound(
+                    m.name(*name).to_string(),
+                    Box::new(TypeExpr::from_model(m, *t)),
+                ),
+                None => TypeExpr::Other,
+            },
+            model::TypeExpr::Other => TypeExpr::Other,
         }
     }
-    impl<'ast> Visit<'ast> for Calls {
-        fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
-            if let syn::Expr::Path(p) = &*c.func {
-                if let Some(last) = p.path.segments.last() {
-                    self.name(&last.ident.to_string());
-                }
-            }
-            syn::visit::visit_expr_call(self, c);
-        }
-        fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
-            self.name(&m.method.to_string());
-            syn::visit::visit_expr_method_call(self, m);
-        }
-    }
-    let mut c = Calls(false, false);
-    c.visit_block(body);
-    (c.0, c.1)
 }
 
 /// Does `text` contain one of `words` as a whole word (not inside a longer identifier)?
@@ -207,46 +81,6 @@ pub fn mentions_word(words: &aho_corasick::AhoCorasick, text: &str) -> bool {
         let before = m.start().checked_sub(1).map(|i| &bytes[i]);
         !before.is_some_and(ident) && !bytes.get(m.end()).is_some_and(ident)
     })
-}
-
-/// Items inside item-position macros such as `cfg_if!` and `cfg_select!`: every brace group
-/// of the macro's tokens that parses as items.
-pub fn macro_items(mac: &syn::Macro) -> Vec<syn::Item> {
-    if mac.path.is_ident("macro_rules") {
-        return Vec::new();
-    }
-    let mut out = Vec::new();
-    for tt in mac.tokens.clone() {
-        if let proc_macro2::TokenTree::Group(g) = tt {
-            if g.delimiter() == proc_macro2::Delimiter::Brace {
-                if let Ok(file) = syn::parse2::<syn::File>(g.stream()) {
-                    out.extend(file.items);
-                }
-            }
-        }
-    }
-    out
-}
-
-/// The module a file is, for matching `module::function` paths: its stem, or the directory
-/// of a `mod.rs`, `lib.rs` or `main.rs`.
-pub fn module_of(path: &std::path::Path) -> String {
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let name = if matches!(stem.as_str(), "mod" | "lib" | "main") {
-        let mut dir = path.parent();
-        if dir.and_then(|d| d.file_name()).is_some_and(|n| n == "src") {
-            dir = dir.and_then(|d| d.parent());
-        }
-        dir.and_then(|d| d.file_name())
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or(stem)
-    } else {
-        stem
-    };
-    name.replace('-', "_")
 }
 
 /// Everything the index needs from one file, extracted on the thread that parsed it.
@@ -261,44 +95,34 @@ pub struct FileFacts {
 }
 
 impl FileFacts {
-    /// `module` is the module the file is (its stem, or its directory for `mod.rs`).
-    pub fn of(file: FileId, ast: &syn::File, module: &str) -> FileFacts {
+    /// What the index needs from a lowered file.
+    pub fn of(file: FileId, m: &FileModel) -> FileFacts {
         let mut facts = FileFacts {
-            scope: FileScope::of(ast),
+            scope: m.scope.clone(),
             ..FileFacts::default()
         };
-        facts.collect_items(file, &ast.items, module);
-        facts
-    }
-
-    fn collect_items(&mut self, file: FileId, items: &[syn::Item], module: &str) {
-        for item in items {
+        let module = |md: model::Module| md.map_or(m.module.clone(), |s| m.name(s).to_string());
+        let ty = |t: TyId| TypeExpr::from_model(m, t);
+        for item in &m.items {
             match item {
-                syn::Item::Type(t) => self
-                    .aliases
-                    .push((t.ident.to_string(), TypeExpr::of(&t.ty))),
-                syn::Item::Struct(s) => {
-                    let fields = s
+                model::Item::Alias(a) => facts.aliases.push((m.name(a.name).into(), ty(a.ty))),
+                model::Item::Struct(st) => {
+                    let fields = st
                         .fields
                         .iter()
-                        .enumerate()
-                        .map(|(i, f)| {
-                            let name = f.ident.as_ref().map_or(i.to_string(), |n| n.to_string());
-                            (name, TypeExpr::of(&f.ty))
-                        })
+                        .map(|f| (m.name(f.name).to_string(), ty(f.ty)))
                         .collect();
-                    let db_guard = s.attrs.iter().any(|a| a.path().is_ident("database"));
-                    self.structs.push((
-                        s.ident.to_string(),
+                    facts.structs.push((
+                        m.name(st.name).into(),
                         RawStruct {
                             file,
                             fields,
-                            db_guard,
+                            db_guard: st.attrs.database,
                             variants: 0,
                         },
                     ));
                 }
-                syn::Item::Enum(e) => {
+                model::Item::Enum(e) => {
                     // Enum fields are named `variant#field`: a value holds a connection only
                     // if every variant does.
                     let fields = e
@@ -306,10 +130,9 @@ impl FileFacts {
                         .iter()
                         .enumerate()
                         .flat_map(|(vi, v)| {
-                            v.fields
-                                .iter()
+                            v.iter()
                                 .enumerate()
-                                .map(move |(fi, f)| (format!("{vi}#{fi}"), TypeExpr::of(&f.ty)))
+                                .map(move |(fi, t)| (format!("{vi}#{fi}"), ty(*t)))
                         })
                         .collect();
                     let raw = RawStruct {
@@ -318,77 +141,36 @@ impl FileFacts {
                         db_guard: false,
                         variants: e.variants.len(),
                     };
-                    self.structs.push((e.ident.to_string(), raw));
+                    facts.structs.push((m.name(e.name).into(), raw));
                 }
-                syn::Item::Fn(f) => self.add_fn(file, &f.sig, Some(&f.block), None, module),
-                syn::Item::Static(s) => self
-                    .statics
-                    .push((s.ident.to_string(), TypeExpr::of(&s.ty))),
-                syn::Item::Impl(i) => {
-                    let syn::Type::Path(p) = &*i.self_ty else {
-                        continue;
-                    };
-                    let Some(self_name) = p.path.segments.last().map(|s| s.ident.to_string())
-                    else {
-                        continue;
-                    };
-                    for it in &i.items {
-                        if let syn::ImplItem::Fn(m) = it {
-                            self.add_fn(file, &m.sig, Some(&m.block), Some(&self_name), module);
-                        }
-                    }
-                }
-                syn::Item::Trait(t) => {
-                    let name = t.ident.to_string();
-                    for it in &t.items {
-                        if let syn::TraitItem::Fn(m) = it {
-                            self.add_fn(file, &m.sig, m.default.as_ref(), Some(&name), module);
-                        }
-                    }
-                }
-                syn::Item::Mod(m) => {
-                    if let Some((_, items)) = &m.content {
-                        self.collect_items(file, items, &m.ident.to_string());
-                    }
-                }
-                syn::Item::Macro(m) => {
-                    let items = macro_items(&m.mac);
-                    self.collect_items(file, &items, module);
+                model::Item::Static { name, ty: t } => {
+                    facts.statics.push((m.name(*name).into(), ty(*t)))
                 }
                 _ => {}
             }
         }
-    }
-
-    fn add_fn(
-        &mut self,
-        file: FileId,
-        sig: &syn::Signature,
-        body: Option<&syn::Block>,
-        self_ty: Option<&str>,
-        module: &str,
-    ) {
-        let (runs_tasks, runs_blocking) = body.map_or((false, false), runs_off_thread);
-        let raw = RawFn {
-            file,
-            module: module.to_string(),
-            runs_tasks,
-            runs_blocking,
-            ret: match &sig.output {
-                syn::ReturnType::Type(_, t) => Some(TypeExpr::of(t)),
-                syn::ReturnType::Default => None,
-            },
-            is_async: sig.asyncness.is_some(),
-            self_ty: self_ty.map(str::to_string),
-            self_by_value: sig
-                .receiver()
-                .is_some_and(|r| matches!(r.kind, syn::ReceiverKind::Value)),
-        };
-        let name = sig.ident.to_string();
-        match self_ty {
-            Some(s) => self.methods.push(((s.to_string(), name), raw)),
-            None => self.fns.push((name, raw)),
+        for f in m.fns.iter().filter(|f| f.indexed) {
+            let raw = RawFn {
+                file,
+                module: module(f.module),
+                runs_tasks: f.runs_tasks,
+                runs_blocking: f.runs_blocking,
+                ret: f.sig.ret.map(ty),
+                is_async: f.sig.is_async,
+                self_ty: f.owner.map(|o| m.name(o).to_string()),
+                self_by_value: f
+                    .sig
+                    .params
+                    .first()
+                    .is_some_and(|p| p.kind == model::ParamKind::SelfValue),
+            };
+            let name = m.name(f.sig.name).to_string();
+            match &raw.self_ty {
+                Some(s) => facts.methods.push(((s.clone(), name), raw)),
+                None => facts.fns.push((name, raw)),
+            }
         }
+        facts
     }
 }
 
@@ -448,7 +230,7 @@ pub struct CrateIndex {
     static_ty: HashMap<String, Ty>,
     holds: HashMap<String, Held>,
     /// Manual acquire/release pairs declared in configuration (`[[release]]`).
-    release: Vec<crate::config::ReleasePair>,
+    release: Vec<crate::profile::ReleasePair>,
     /// Words that make a function worth a full flow analysis.
     hot: Option<aho_corasick::AhoCorasick>,
     /// What each local struct holds in a field of its own (not inside a collection or an
@@ -514,46 +296,6 @@ const MAPS: &[&str] = &[
     "AHashMap",
 ];
 const FUTURES: &[&str] = &["BoxFuture", "LocalBoxFuture", "JoinHandle"];
-
-fn type_args(args: &syn::PathArguments) -> Vec<&syn::Type> {
-    match args {
-        syn::PathArguments::AngleBracketed(a) => a
-            .args
-            .iter()
-            .filter_map(|g| match g {
-                syn::GenericArgument::Type(t) => Some(t),
-                _ => None,
-            })
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// `Output = T`, `Target = T`, `Item = T` bindings of `impl Trait` / `dyn Trait` bounds.
-fn assoc_binding<'a>(
-    bounds: impl Iterator<Item = &'a syn::TypeParamBound>,
-) -> Option<(String, String, &'a syn::Type)> {
-    for b in bounds {
-        let syn::TypeParamBound::Trait(t) = b else {
-            continue;
-        };
-        let Some(last) = t.path.segments.last() else {
-            continue;
-        };
-        if let syn::PathArguments::AngleBracketed(a) = &last.arguments {
-            for g in &a.args {
-                if let syn::GenericArgument::AssocType(at) = g {
-                    return Some((last.ident.to_string(), at.ident.to_string(), &at.ty));
-                }
-            }
-        }
-    }
-    None
-}
-
-pub fn path_strings(path: &syn::Path) -> Vec<String> {
-    path.segments.iter().map(|s| s.ident.to_string()).collect()
-}
 
 impl CrateIndex {
     /// Merges the facts of every file (indexed by file id), then resolves them against the
@@ -812,13 +554,13 @@ impl CrateIndex {
     /// How calls to the free function `name` from `file` are keyed: by name when only one
     /// file defines it, by name and file when several do and `file` is one of them, and not
     /// at all (unknown callee) otherwise.
-    pub fn fn_key(&self, name: &str, file: FileId) -> Option<crate::flow::CalleeKey> {
+    pub fn fn_key(&self, name: &str, file: FileId) -> Option<CalleeKey> {
         let defs = self.fns.get(name)?;
         let first = defs.first()?.file;
         if defs.iter().all(|d| d.file == first) {
-            Some(crate::flow::CalleeKey::Fn(name.to_string()))
+            Some(CalleeKey::Fn(name.to_string()))
         } else if defs.iter().any(|d| d.file == file) {
-            Some(crate::flow::CalleeKey::FnIn(name.to_string(), file))
+            Some(CalleeKey::FnIn(name.to_string(), file))
         } else {
             None
         }
@@ -826,7 +568,7 @@ impl CrateIndex {
 
     /// The key of a bare call `name(..)` in `file`: a function defined in the same file, or in
     /// a module the file glob-imports. Anything else is not in scope under that name.
-    pub fn bare_fn_key(&self, name: &str, file: FileId) -> Option<crate::flow::CalleeKey> {
+    pub fn bare_fn_key(&self, name: &str, file: FileId) -> Option<CalleeKey> {
         let defs = self.fns.get(name)?;
         if defs.iter().any(|d| d.file == file) {
             return self.fn_key(name, file);
@@ -839,7 +581,7 @@ impl CrateIndex {
     }
 
     /// The key of `module::name(..)`: the function of that name defined in that module.
-    pub fn fn_key_in(&self, module: &str, name: &str) -> Option<crate::flow::CalleeKey> {
+    pub fn fn_key_in(&self, module: &str, name: &str) -> Option<CalleeKey> {
         let defs = self.fns.get(name)?;
         let mut files = defs
             .iter()
@@ -925,11 +667,11 @@ impl CrateIndex {
     }
 
     /// Declares the manual acquire/release pairs the flow should follow.
-    pub fn set_release_pairs(&mut self, pairs: Vec<crate::config::ReleasePair>) {
+    pub fn set_release_pairs(&mut self, pairs: Vec<crate::profile::ReleasePair>) {
         self.release = pairs;
     }
 
-    pub fn release_pairs(&self) -> &[crate::config::ReleasePair] {
+    pub fn release_pairs(&self) -> &[crate::profile::ReleasePair] {
         &self.release
     }
 
@@ -995,8 +737,8 @@ impl CrateIndex {
     }
 
     /// Resolves a type written in `file` (inside `impl self_ty`, if any).
-    pub fn resolve(&self, file: FileId, ty: &syn::Type, self_ty: Option<&str>) -> Ty {
-        self.resolve_expr(file, &TypeExpr::of(ty), self_ty)
+    pub fn resolve(&self, file: FileId, m: &FileModel, ty: TyId, self_ty: Option<&str>) -> Ty {
+        self.resolve_expr(file, &TypeExpr::from_model(m, ty), self_ty)
     }
 
     pub fn resolve_expr(&self, file: FileId, ty: &TypeExpr, self_ty: Option<&str>) -> Ty {

@@ -268,7 +268,7 @@ pub fn inventory(
             else {
                 continue;
             };
-            let at = source.span(ev.span).start;
+            let at = source.model_span(ev.span).start;
             out.push(PoolEntry {
                 path: source.path.display().to_string(),
                 line: at.line,

@@ -84,6 +84,23 @@ pub enum Role {
     Block,
 }
 
+/// A manual release API (`lock_conn` / `unlock_conn`): every path from the acquisition must
+/// reach the release. Used by the `release-skipped` rule.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReleasePair {
+    /// Method or function name (or `Type::function` path) that takes the resource.
+    pub acquire: String,
+    /// Method or function name (or path) that must be called before every exit.
+    pub release: String,
+    /// Receiver type names the methods are called on (any receiver when empty).
+    #[serde(default)]
+    pub on: Vec<String>,
+    /// Shown in the finding's help.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
 /// A type the crate exports.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

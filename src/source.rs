@@ -1,6 +1,7 @@
 //! A source file's text and the mapping from proc-macro2 line/column positions to byte offsets.
 
 use crate::diagnostic::{Pos, Span};
+use crate::model::Region;
 use std::path::PathBuf;
 
 pub struct SourceFile {
@@ -8,6 +9,8 @@ pub struct SourceFile {
     pub path: PathBuf,
     pub text: String,
     line_starts: Vec<usize>,
+    /// Its functions and test code by line (empty for a file that did not parse).
+    pub regions: Vec<Region>,
 }
 
 impl SourceFile {
@@ -18,6 +21,7 @@ impl SourceFile {
             path,
             text,
             line_starts,
+            regions: Vec::new(),
         }
     }
 
@@ -56,6 +60,26 @@ impl SourceFile {
             end: Pos {
                 line: e.line,
                 column: e.column + 1,
+            },
+            bytes: (bs, be.max(bs)),
+        }
+    }
+
+    /// The span of a model position range (line 1-based, column 0-based in characters).
+    pub fn model_span(&self, span: crate::model::Span) -> Span {
+        let (s, e) = (span.lo, span.hi);
+        let (bs, be) = (
+            self.offset(s.line as usize, s.col as usize),
+            self.offset(e.line as usize, e.col as usize),
+        );
+        Span {
+            start: Pos {
+                line: s.line as usize,
+                column: s.col as usize + 1,
+            },
+            end: Pos {
+                line: e.line as usize,
+                column: e.col as usize + 1,
             },
             bytes: (bs, be.max(bs)),
         }

@@ -5,10 +5,10 @@
 
 use crate::config::{absolute, TestCode};
 use crate::diagnostic::{Finding, Severity, PARSE_ERROR};
+use crate::model::Region;
 use crate::source::SourceFile;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use syn::spanned::Spanned;
 
 /// Drops (`skip`) or lowers to warnings (`warn`) the findings in test code. `root` is the
 /// configuration's directory: `tests/` and `benches/` are looked for below it.
@@ -37,12 +37,7 @@ pub fn apply(
         let line = f.primary.span.start.line;
         ranges
             .entry(f.path.clone())
-            .or_insert_with(|| {
-                sources
-                    .get(&f.path)
-                    .map(|s| test_ranges(&s.text))
-                    .unwrap_or_default()
-            })
+            .or_insert_with(|| sources.get(&f.path).map(test_ranges).unwrap_or_default())
             .iter()
             .any(|(lo, hi)| *lo <= line && line <= *hi)
     };
@@ -59,57 +54,17 @@ pub fn apply(
     }
 }
 
-/// Line ranges of `#[cfg(test)]` modules and `#[test]`-like functions.
-pub fn test_ranges(text: &str) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    if let Ok(file) = syn::parse_file(text) {
-        collect(&file.items, &mut out);
-    }
-    proc_macro2::extra::invalidate_current_thread_spans();
-    out
-}
-
-fn collect(items: &[syn::Item], out: &mut Vec<(usize, usize)>) {
-    for item in items {
-        match item {
-            syn::Item::Mod(m) => {
-                if m.attrs.iter().any(is_cfg_test) {
-                    let s = m.span();
-                    out.push((s.start().line, s.end().line));
-                } else if let Some((_, items)) = &m.content {
-                    collect(items, out);
-                }
-            }
-            syn::Item::Fn(f) if f.attrs.iter().any(is_test_attr) => {
-                let s = f.span();
-                out.push((s.start().line, s.end().line));
-            }
-            syn::Item::Impl(i) if i.attrs.iter().any(is_cfg_test) => {
-                let s = i.span();
-                out.push((s.start().line, s.end().line));
-            }
-            _ => {}
-        }
-    }
-}
-
-/// `#[cfg(test)]`, `#[cfg(all(test, ..))]`.
-fn is_cfg_test(a: &syn::Attribute) -> bool {
-    a.path().is_ident("cfg")
-        && a.meta.require_list().is_ok_and(|l| {
-            l.tokens
-                .to_string()
-                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-                .any(|w| w == "test")
+/// Line ranges of `#[cfg(test)]` modules and impls and `#[test]`-like functions, from the
+/// file's model.
+pub fn test_ranges(source: &SourceFile) -> Vec<(usize, usize)> {
+    source
+        .regions
+        .iter()
+        .filter_map(|r| match r {
+            Region::Test { lo, hi } => Some((*lo as usize, *hi as usize)),
+            Region::Fn { .. } => None,
         })
-}
-
-/// `#[test]`, `#[tokio::test]`, `#[sqlx::test(..)]`, `#[rstest]`.
-fn is_test_attr(a: &syn::Attribute) -> bool {
-    a.path()
-        .segments
-        .last()
-        .is_some_and(|s| s.ident == "test" || s.ident == "rstest")
+        .collect()
 }
 
 #[cfg(test)]
@@ -119,6 +74,10 @@ mod tests {
     #[test]
     fn finds_test_modules_and_functions() {
         let text = "fn a() {}\n#[cfg(test)]\nmod t {\n    fn b() {}\n}\n#[tokio::test]\nasync fn c() {\n}\nmod m {\n    #[test]\n    fn d() {}\n}\n#[cfg(not(feature = \"x\"))]\nmod n {}\n";
-        assert_eq!(test_ranges(text), vec![(2, 5), (6, 8), (10, 11)]);
+        let mut source = SourceFile::new("src/a.rs".into(), text.into());
+        source.regions = crate::lower::lower_file(&source.path, text)
+            .unwrap()
+            .regions;
+        assert_eq!(test_ranges(&source), vec![(2, 5), (6, 8), (10, 11)]);
     }
 }

@@ -7,18 +7,33 @@
 //! `move` closure) or its scope ends. Temporaries die at the end of their statement. At a merge
 //! of branches a connection is held only if it is held on every incoming path (precision
 //! first); diverging paths (`return`, `break`, `continue`, `panic!`) do not count.
+//!
+//! The walk is split by concern: `walker` (the walker and what it holds), `state` (the held
+//! set, bindings, branch merges), `exprs` (statements and control flow), `calls` (calls and
+//! methods: acquisitions, moves, crate-local calls), `closures` (closures, async blocks,
+//! macros), `patterns` (parameters and bindings), `settings` (pool options as written), and
+//! `bodies` (which functions get a full walk).
 
+mod bodies;
+mod calls;
+mod closures;
+mod exprs;
+mod path_calls;
+mod patterns;
+mod settings;
+mod state;
 mod summary;
 mod walker;
 
-pub use summary::{AcquireSite, Acquirers, CalleeKey, Summary};
+pub use crate::index::CalleeKey;
+pub use crate::resolve::Resolved;
+pub use bodies::analyse_file;
+pub use summary::{AcquireSite, Acquirers, Summary};
 pub use walker::Walker;
 
-use crate::index::{CrateIndex, FileId};
+use crate::model::{Span, Sym};
 use crate::profile::{Role, TypeId};
 use crate::types::{Held, Ty};
-use proc_macro2::Span;
-use syn::visit::Visit;
 
 /// Where a value sits, for rules that care whether it is long-lived.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -26,16 +41,16 @@ pub enum Place {
     #[default]
     Temp,
     /// A local binding (or parameter).
-    Local(String),
+    Local(Sym),
     /// A field of something (`self.conns`, `state.db`); `on_self` when rooted at `self`;
     /// `root` is the binding the field chain starts at.
     Field {
         on_self: bool,
-        field: String,
-        root: Option<String>,
+        field: Sym,
+        root: Option<Sym>,
     },
     /// A `static` item.
-    Static(String),
+    Static(Sym),
 }
 
 /// A value as the walker sees it.
@@ -85,23 +100,12 @@ pub struct Ctx {
     pub closure_at: Option<Span>,
 }
 
-/// What the profiles say a call does.
-#[derive(Debug, Clone)]
-pub struct Resolved {
-    pub role: Role,
-    /// The library type the call is made on (methods) or through (`Object::take`).
-    pub on: Option<TypeId>,
-    pub effect: Option<String>,
-    pub note: Option<String>,
-    pub blocking: bool,
-}
-
 /// A connection held at some point of a body.
 #[derive(Debug, Clone)]
 pub struct HeldRef {
     pub id: u32,
     /// The binding that owns it (`None` for a temporary).
-    pub name: Option<String>,
+    pub name: Option<Sym>,
     /// Where it was acquired (or the parameter that brought it in).
     pub origin: Span,
     pub held: Held,
@@ -172,7 +176,7 @@ pub enum EventKind {
     /// `path(args)`: a free or associated function, or a tuple-struct constructor.
     Call { path: Vec<String>, local_fn: bool },
     /// `recv.method(args)`.
-    Method { method: String, recv: Value },
+    Method { method: Sym, recv: Value },
     /// An `.await` (or an awaiting macro: `join!`, `select!`) with the connections held across
     /// it that its future does not use.
     Await {
@@ -231,9 +235,9 @@ pub struct Event {
 }
 
 impl Event {
-    pub fn method(&self) -> Option<(&str, &Value)> {
+    pub fn method(&self) -> Option<(Sym, &Value)> {
         match &self.kind {
-            EventKind::Method { method, recv } => Some((method, recv)),
+            EventKind::Method { method, recv } => Some((*method, recv)),
             _ => None,
         }
     }
@@ -252,268 +256,4 @@ pub struct Body {
     pub key: CalleeKey,
     pub is_async: bool,
     pub events: Vec<Event>,
-}
-
-/// Analyses the bodies of one file.
-pub fn analyse_file(idx: &CrateIndex, file: FileId, ast: &syn::File) -> Vec<Body> {
-    analyse_file_in(idx, file, ast, None)
-}
-
-/// Analyses the bodies of one file whose source text is `text`: functions whose text names
-/// nothing connection-related (no profile type or crate, no crate-local name that leads to a
-/// connection) get only a light pass that records the crate-local functions they call, which is
-/// all they can contribute.
-pub fn analyse_file_in(
-    idx: &CrateIndex,
-    file: FileId,
-    ast: &syn::File,
-    text: Option<&str>,
-) -> Vec<Body> {
-    let mut finder = BodyFinder {
-        idx,
-        file,
-        text,
-        self_ty: None,
-        in_test_mod: false,
-        bodies: Vec::new(),
-    };
-    finder.visit_file(ast);
-    finder.bodies
-}
-
-struct BodyFinder<'a> {
-    idx: &'a CrateIndex,
-    file: FileId,
-    text: Option<&'a str>,
-    self_ty: Option<String>,
-    /// Inside a `#[cfg(test)]` module.
-    in_test_mod: bool,
-    bodies: Vec<Body>,
-}
-
-impl BodyFinder<'_> {
-    /// How calls to this function are keyed.
-    fn key(&self, sig: &syn::Signature) -> CalleeKey {
-        let name = sig.ident.to_string();
-        match &self.self_ty {
-            Some(t) => CalleeKey::Method(t.clone(), name),
-            None => self
-                .idx
-                .fn_key(&name, self.file)
-                .unwrap_or(CalleeKey::Fn(name)),
-        }
-    }
-}
-
-/// The light pass: the crate-local functions a body calls, by path (`helper(..)`,
-/// `db::load(..)`, `Type::f(..)`) or on `self`, as `LocalCall` events.
-fn cold_calls(
-    idx: &CrateIndex,
-    file: FileId,
-    self_ty: Option<&str>,
-    block: &syn::Block,
-) -> Vec<Event> {
-    struct Calls<'a> {
-        idx: &'a CrateIndex,
-        file: FileId,
-        self_ty: Option<&'a str>,
-        out: Vec<Event>,
-    }
-    impl Calls<'_> {
-        fn push(&mut self, key: CalleeKey, span: Span) {
-            self.out.push(Event {
-                kind: EventKind::LocalCall {
-                    key,
-                    held: Vec::new(),
-                },
-                args: Vec::new(),
-                span,
-                def: None,
-                result: Value::default(),
-                ctx: Ctx::default(),
-            });
-        }
-    }
-    impl<'ast> Visit<'ast> for Calls<'_> {
-        fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
-            if let syn::Expr::Path(p) = &*c.func {
-                let segs = crate::index::path_strings(&p.path);
-                let key = match segs.as_slice() {
-                    [name] => self.idx.bare_fn_key(name, self.file),
-                    [.., ty, name] if ty == "Self" => self
-                        .self_ty
-                        .filter(|t| self.idx.has_method(t, name))
-                        .map(|t| CalleeKey::Method(t.to_string(), name.clone())),
-                    [.., ty, name] if self.idx.has_method(ty, name) => {
-                        Some(CalleeKey::Method(ty.clone(), name.clone()))
-                    }
-                    [.., module, name] => self.idx.fn_key_in(module, name),
-                    [] => None,
-                };
-                if let Some(key) = key {
-                    self.push(
-                        key,
-                        p.path
-                            .segments
-                            .last()
-                            .map_or_else(Span::call_site, |s| s.ident.span()),
-                    );
-                }
-            }
-            syn::visit::visit_expr_call(self, c);
-        }
-        fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
-            if matches!(&*m.receiver, syn::Expr::Path(p) if p.path.is_ident("self")) {
-                let name = m.method.to_string();
-                if let Some(t) = self.self_ty.filter(|t| self.idx.has_method(t, &name)) {
-                    self.push(CalleeKey::Method(t.to_string(), name), m.method.span());
-                }
-            }
-            syn::visit::visit_expr_method_call(self, m);
-        }
-        // Nested items are bodies of their own.
-        fn visit_item(&mut self, _: &'ast syn::Item) {}
-    }
-    let mut c = Calls {
-        idx,
-        file,
-        self_ty,
-        out: Vec::new(),
-    };
-    c.visit_block(block);
-    c.out
-}
-
-/// Does a function run once per process (so building a pool in it is fine)? `main`, tests,
-/// and start-up functions by name: init, setup, bootstrap, startup, migrate, seed.
-fn runs_once(sig: &syn::Signature, attrs: &[syn::Attribute]) -> bool {
-    let name = sig.ident.to_string().to_lowercase();
-    let test_attr = attrs.iter().any(|a| {
-        let p = a.path();
-        p.segments.last().is_some_and(|s| {
-            matches!(
-                s.ident.to_string().as_str(),
-                "test" | "main" | "rstest" | "bench"
-            )
-        })
-    });
-    // Whole words of the name, so `initiate_refund` is not start-up code.
-    let startup = name.split('_').any(|w| {
-        matches!(
-            w,
-            "init"
-                | "initialize"
-                | "initialise"
-                | "setup"
-                | "bootstrap"
-                | "startup"
-                | "migrate"
-                | "migrations"
-                | "seed"
-        )
-    });
-    test_attr || name == "main" || startup
-}
-
-impl BodyFinder<'_> {
-    /// Does this function name anything connection-related (its signature or body text, or the
-    /// type it is a method of)?
-    fn hot(&self, sig: &syn::Signature, block: &syn::Block) -> bool {
-        let Some(text) = self.text else { return true };
-        if self.self_ty.as_deref().is_some_and(|t| self.idx.is_hot(t)) {
-            return true;
-        }
-        let range =
-            sig.fn_token.span.byte_range().start..block.brace_token.span.close().byte_range().end;
-        text.get(range).is_none_or(|t| self.idx.is_hot(t))
-    }
-
-    fn body(&mut self, sig: &syn::Signature, block: &syn::Block, attrs: &[syn::Attribute]) {
-        if !self.hot(sig, block) {
-            let key = self.key(sig);
-            let events = cold_calls(self.idx, self.file, self.self_ty.as_deref(), block);
-            self.bodies.push(Body {
-                runs_once: runs_once(sig, attrs) || self.in_test_mod,
-                name: sig.ident.to_string(),
-                key,
-                is_async: sig.asyncness.is_some(),
-                events,
-            });
-            return;
-        }
-        let mut w = Walker::new(self.idx, self.file, self.self_ty.clone());
-        w.ctx.in_async = sig.asyncness.is_some();
-        w.params(sig);
-        w.body_block(block);
-        w.finish(block.brace_token.span.close());
-        let name = sig.ident.to_string();
-        let key = self.key(sig);
-        self.bodies.push(Body {
-            runs_once: runs_once(sig, attrs) || self.in_test_mod,
-            name,
-            key,
-            is_async: sig.asyncness.is_some(),
-            events: w.into_events(),
-        });
-    }
-}
-
-impl<'ast> Visit<'ast> for BodyFinder<'_> {
-    fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
-        let saved = self.self_ty.take();
-        self.body(&f.sig, &f.block, &f.attrs);
-        // Items nested inside the body (fns, impls) are bodies of their own.
-        syn::visit::visit_block(self, &f.block);
-        self.self_ty = saved;
-    }
-    fn visit_item_impl(&mut self, i: &'ast syn::ItemImpl) {
-        let saved = self.self_ty.take();
-        if let syn::Type::Path(p) = &*i.self_ty {
-            self.self_ty = p.path.segments.last().map(|s| s.ident.to_string());
-        }
-        syn::visit::visit_item_impl(self, i);
-        self.self_ty = saved;
-    }
-    fn visit_impl_item_fn(&mut self, f: &'ast syn::ImplItemFn) {
-        self.body(&f.sig, &f.block, &f.attrs);
-        syn::visit::visit_block(self, &f.block);
-    }
-    fn visit_item_trait(&mut self, t: &'ast syn::ItemTrait) {
-        let saved = self.self_ty.replace(t.ident.to_string());
-        syn::visit::visit_item_trait(self, t);
-        self.self_ty = saved;
-    }
-    fn visit_trait_item_fn(&mut self, f: &'ast syn::TraitItemFn) {
-        if let Some(b) = &f.default {
-            self.body(&f.sig, b, &f.attrs);
-            syn::visit::visit_block(self, b);
-        }
-    }
-    fn visit_item_mod(&mut self, m: &'ast syn::ItemMod) {
-        let test = m.attrs.iter().any(|a| {
-            a.path().is_ident("cfg")
-                && quote::ToTokens::to_token_stream(&a.meta)
-                    .to_string()
-                    .contains("test")
-        });
-        let saved = self.in_test_mod;
-        self.in_test_mod |= test;
-        syn::visit::visit_item_mod(self, m);
-        self.in_test_mod = saved;
-    }
-    fn visit_item_macro(&mut self, m: &'ast syn::ItemMacro) {
-        for item in crate::index::macro_items(&m.mac) {
-            self.visit_item(&item);
-        }
-    }
-    // Expressions are the walker's business; the finder only looks for items inside them.
-    fn visit_expr(&mut self, e: &'ast syn::Expr) {
-        struct Items<'b, 'c>(&'b mut BodyFinder<'c>);
-        impl<'ast> Visit<'ast> for Items<'_, '_> {
-            fn visit_item(&mut self, i: &'ast syn::Item) {
-                self.0.visit_item(i);
-            }
-        }
-        Items(self).visit_expr(e);
-    }
 }

@@ -2,29 +2,10 @@
 //! (directly or through the functions they call, across files, to a fixed point), and which
 //! run as background tasks.
 
-use super::{Acquisition, Body, EventKind};
+use super::{Acquisition, Body, CalleeKey, EventKind};
 use crate::diagnostic::Pos;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-
-/// How other code refers to a function: a free function by name, a method or associated
-/// function by its type and name.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum CalleeKey {
-    Fn(String),
-    /// A free function whose name is defined in several files: the file disambiguates.
-    FnIn(String, usize),
-    Method(String, String),
-}
-
-impl std::fmt::Display for CalleeKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CalleeKey::Fn(n) | CalleeKey::FnIn(n, _) => write!(f, "{n}"),
-            CalleeKey::Method(t, n) => write!(f, "{t}::{n}"),
-        }
-    }
-}
 
 /// Where a function acquires, for messages ("`load_user` acquires a connection at
 /// src/db.rs:42").
@@ -54,7 +35,7 @@ impl Summary {
     pub fn of(
         body: &Body,
         path: &std::path::Path,
-        pos: impl Fn(proc_macro2::Span) -> Pos,
+        pos: impl Fn(crate::model::Span) -> Pos,
     ) -> Summary {
         let mut acquires = None;
         let mut calls = BTreeSet::new();

@@ -45,7 +45,8 @@ impl Rule for AccumulatedConnections {
             for ev in &body.events {
                 let in_loop = ev.ctx.loop_depth > 0;
                 match &ev.kind {
-                    EventKind::Method { method, recv } if ADDERS.contains(&method.as_str()) => {
+                    EventKind::Method { method, recv } if ADDERS.contains(&cx.name(*method)) => {
+                        let method = cx.name(*method);
                         // A static map is `connection-in-static`'s finding.
                         if matches!(recv.place, Place::Static(_)) {
                             continue;
@@ -62,8 +63,10 @@ impl Rule for AccumulatedConnections {
                             continue;
                         };
                         let target = match &recv.place {
-                            Place::Local(n) => format!("`{n}`"),
-                            Place::Field { field, .. } => format!("the field `{field}`"),
+                            Place::Local(n) => format!("`{}`", cx.name(*n)),
+                            Place::Field { field, .. } => {
+                                format!("the field `{}`", cx.name(*field))
+                            }
                             _ => "a collection".to_string(),
                         };
                         let why = if in_loop {
@@ -79,7 +82,7 @@ impl Rule for AccumulatedConnections {
                             format!("{target} accumulates {{what}} {why}"),
                         ));
                     }
-                    EventKind::Method { method, .. } if COLLECTORS.contains(&method.as_str()) => {
+                    EventKind::Method { method, .. } if COLLECTORS.contains(&cx.name(*method)) => {
                         let Ty::Collection(elem) = ev.result.ty.clone().unwrap_fallible() else {
                             continue;
                         };

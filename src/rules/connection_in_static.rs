@@ -4,10 +4,7 @@
 use super::{Family, FileCx, Rule, RuleInfo};
 use crate::diagnostic::Severity;
 use crate::flow::{EventKind, Place, Walker};
-use proc_macro2::Span;
-use syn::parse::{ParseStream, Parser};
-use syn::spanned::Spanned;
-use syn::visit::Visit;
+use crate::model::StaticVia;
 
 pub struct ConnectionInStatic;
 
@@ -18,99 +15,14 @@ static INFO: RuleInfo = RuleInfo {
     summary: "a connection (not a pool) stored in a `static`, `thread_local!`, `lazy_static!`, `OnceCell`/`OnceLock`/`LazyLock`",
 };
 
-/// A static declaration, from an item or from inside a `thread_local!`/`lazy_static!` macro.
-struct StaticDecl {
-    name: String,
-    ty: syn::Type,
-    init: Option<syn::Expr>,
-    span: Span,
-    via: &'static str,
-}
-
-/// Parses the `[attrs] [vis] static [ref] NAME: TYPE = [const] EXPR;` items of
-/// `thread_local!` and `lazy_static!`.
-fn macro_statics(tokens: proc_macro2::TokenStream, via: &'static str) -> Vec<StaticDecl> {
-    let parser = |input: ParseStream| -> syn::Result<Vec<StaticDecl>> {
-        let mut out = Vec::new();
-        while !input.is_empty() {
-            input.call(syn::Attribute::parse_outer)?;
-            input.parse::<syn::Visibility>()?;
-            let static_token: syn::Token![static] = input.parse()?;
-            if input.peek(syn::Token![ref]) {
-                input.parse::<syn::Token![ref]>()?;
-            }
-            let name: syn::Ident = input.parse()?;
-            input.parse::<syn::Token![:]>()?;
-            let ty: syn::Type = input.parse()?;
-            input.parse::<syn::Token![=]>()?;
-            let init: syn::Expr = input.parse()?;
-            if !input.is_empty() {
-                input.parse::<syn::Token![;]>()?;
-            }
-            let span = static_token.span.join(name.span()).unwrap_or(name.span());
-            out.push(StaticDecl {
-                name: name.to_string(),
-                ty,
-                init: Some(init),
-                span,
-                via,
-            });
-        }
-        Ok(out)
-    };
-    parser.parse2(tokens).unwrap_or_default()
-}
-
-#[derive(Default)]
-struct Statics(Vec<StaticDecl>);
-
-impl Statics {
-    fn mac(&mut self, m: &syn::Macro) {
-        let name = m
-            .path
-            .segments
-            .last()
-            .map(|s| s.ident.to_string())
-            .unwrap_or_default();
-        let via = match name.as_str() {
-            "thread_local" => "`thread_local!`",
-            "lazy_static" => "`lazy_static!`",
-            _ => return,
-        };
-        self.0.extend(macro_statics(m.tokens.clone(), via));
-    }
-}
-
-impl<'ast> Visit<'ast> for Statics {
-    fn visit_item_static(&mut self, s: &'ast syn::ItemStatic) {
-        self.0.push(StaticDecl {
-            name: s.ident.to_string(),
-            ty: (*s.ty).clone(),
-            init: Some((*s.expr).clone()),
-            span: s
-                .static_token
-                .span
-                .join(s.ident.span())
-                .unwrap_or(s.ident.span()),
-            via: "a `static`",
-        });
-        syn::visit::visit_item_static(self, s);
-    }
-    fn visit_macro(&mut self, m: &'ast syn::Macro) {
-        self.mac(m);
-    }
-}
-
 impl Rule for ConnectionInStatic {
     fn info(&self) -> &'static RuleInfo {
         &INFO
     }
 
     fn check(&self, cx: &mut FileCx<'_>) {
-        let mut statics = Statics::default();
-        statics.visit_file(cx.ast);
-        for decl in statics.0 {
-            let ty = cx.index.resolve(cx.file, &decl.ty, None);
+        for decl in &cx.model.statics {
+            let ty = cx.index.resolve(cx.file, cx.model, decl.ty, None);
             let Some(held) = cx.index.held_in(&ty) else {
                 continue;
             };
@@ -118,11 +30,11 @@ impl Rule for ConnectionInStatic {
                 continue;
             }
             let mut labels = vec![(
-                decl.ty.span(),
+                cx.model.ty_span(decl.ty),
                 format!("this type holds a {}", held.kind.noun()),
             )];
-            if let Some(init) = &decl.init {
-                let mut w = Walker::new(cx.index, cx.file, None);
+            if let Some(init) = decl.init {
+                let mut w = Walker::new(cx.index, cx.model, cx.file, None);
                 if let Some(origin) = w.expr(init).origin {
                     labels.push((origin, format!("the {} is acquired here", held.kind.noun())));
                 }
@@ -133,7 +45,7 @@ impl Rule for ConnectionInStatic {
                     let EventKind::Method { recv, .. } = &ev.kind else {
                         continue;
                     };
-                    if recv.place != Place::Static(decl.name.clone()) {
+                    if recv.place != Place::Static(decl.name) {
                         continue;
                     }
                     let origin = ev.args.iter().find_map(|a| a.origin).or(ev.result.origin);
@@ -148,7 +60,7 @@ impl Rule for ConnectionInStatic {
             let what = cx.describe(&held);
             // A `thread_local!` is not one shared connection but one per thread, kept while the
             // thread lives: on a long-lived worker pool, for good.
-            let per_thread = decl.via == "`thread_local!`";
+            let per_thread = decl.via == StaticVia::ThreadLocal;
             let consequence = match (held.kind.holds_pool_slot(), per_thread) {
                 (true, false) => "it is never dropped, so its pool slot is never returned, and every thread shares (or waits on) this one connection",
                 (false, false) => "it is never closed or replaced after a failure, and every caller shares (or waits on) this one connection",
@@ -156,8 +68,12 @@ impl Rule for ConnectionInStatic {
                 (false, true) => "each thread that uses it opens its own connection and keeps it until the thread exits, never closed or replaced after a failure, so N threads hold N connections",
             };
             cx.report(
-                (decl.span, format!("`{}` keeps a {} for the life of the program", decl.name, held.kind.noun())),
-                format!("{what} stored in {}: {consequence}", decl.via),
+                (decl.span, format!("`{}` keeps a {} for the life of the program", cx.name(decl.name), held.kind.noun())),
+                format!("{what} stored in {}: {consequence}", match decl.via {
+                    StaticVia::Static => "a `static`",
+                    StaticVia::ThreadLocal => "`thread_local!`",
+                    StaticVia::LazyStatic => "`lazy_static!`",
+                }),
                 labels,
                 Some("store the pool in the static instead (`static POOL: OnceLock<PgPool>`) and acquire a connection where it is needed".to_string()),
             );

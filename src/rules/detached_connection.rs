@@ -27,7 +27,7 @@ impl Rule for DetachedConnection {
                 };
                 // The value detached: the receiver of a method, the subject of `Object::take(obj)`.
                 let (call, subject) = match &ev.kind {
-                    EventKind::Method { method, recv } => (format!("{method}()"), recv),
+                    EventKind::Method { method, recv } => (format!("{}()", cx.name(*method)), recv),
                     EventKind::Call { path, .. } => {
                         let Some(arg) = ev.args.first() else { continue };
                         (path[path.len().saturating_sub(2)..].join("::"), arg)

@@ -35,7 +35,7 @@ impl Rule for HeldAcrossAwait {
                 }
                 for h in slot_holders(cx.index, held) {
                     let name = cx.held_name(h);
-                    let help = match &h.name {
+                    let help = match h.name.map(|n| cx.name(n)) {
                         Some(n) if !h.param => format!("call `drop({n})` before this `.await`, or put the database work in a block so `{n}` is returned to the pool first"),
                         Some(n) => format!("finish the database work before this `.await` and let the caller return {n} to the pool, or move this `.await` out of the function that holds it"),
                         None => "finish the query before awaiting anything else".to_string(),

@@ -26,7 +26,7 @@ impl Rule for HeldAcrossBlocking {
                 };
                 for h in slot_holders(cx.index, held) {
                     let name = cx.held_name(h);
-                    let help = match &h.name {
+                    let help = match h.name.map(|n| cx.name(n)) {
                         Some(n) if !h.param => format!("call `drop({n})` before `{callee}`, or scope the database work in a block that ends before it"),
                         _ => format!("move `{callee}` out of the code that holds the connection"),
                     };

@@ -4,9 +4,9 @@
 use crate::diagnostic::{Finding, Label, Severity};
 use crate::flow::{Acquirers, Body, HeldRef, Value};
 use crate::index::{CrateIndex, FileId};
+use crate::model::{FileModel, Span, Sym};
 use crate::source::SourceFile;
 use crate::types::Held;
-use proc_macro2::Span;
 
 mod accumulated_connections;
 mod blocking_acquire_in_async;
@@ -97,7 +97,7 @@ pub struct FileCx<'a> {
     pub acquirers: &'a Acquirers,
     pub file: FileId,
     pub source: &'a SourceFile,
-    pub ast: &'a syn::File,
+    pub model: &'a FileModel,
     pub bodies: &'a [Body],
     pub findings: Vec<Finding>,
     pub(crate) current: Option<&'static RuleInfo>,
@@ -111,7 +111,7 @@ impl<'a> FileCx<'a> {
         acquirers: &'a Acquirers,
         file: FileId,
         source: &'a SourceFile,
-        ast: &'a syn::File,
+        model: &'a FileModel,
         bodies: &'a [Body],
     ) -> FileCx<'a> {
         FileCx {
@@ -119,7 +119,7 @@ impl<'a> FileCx<'a> {
             acquirers,
             file,
             source,
-            ast,
+            model,
             bodies,
             findings: Vec::new(),
             current: None,
@@ -157,10 +157,15 @@ impl<'a> FileCx<'a> {
         self.timeouts
     }
 
+    /// A name of this file's model.
+    pub fn name(&self, s: Sym) -> &'a str {
+        self.model.name(s)
+    }
+
     /// "`conn`" or "a temporary connection", for messages.
     pub fn held_name(&self, h: &HeldRef) -> String {
-        match &h.name {
-            Some(n) => format!("`{n}`"),
+        match h.name {
+            Some(n) => format!("`{}`", self.name(n)),
             None => format!("a temporary {}", h.held.kind.noun()),
         }
     }
@@ -168,7 +173,7 @@ impl<'a> FileCx<'a> {
     /// The secondary label at the place a held connection came from.
     pub fn origin_label(&self, h: &HeldRef) -> (Span, String) {
         let what = self.describe(&h.held);
-        let text = match (&h.name, h.param) {
+        let text = match (h.name.map(|n| self.name(n)), h.param) {
             (Some(n), true) => {
                 format!("`{n}` ({what}) is held for the whole function: it comes in here")
             }
@@ -187,11 +192,11 @@ impl<'a> FileCx<'a> {
     ) {
         let (primary, primary_message) = at;
         let info = self.current.expect("report is called from a rule");
-        let primary_span = self.source.span(primary);
+        let primary_span = self.source.model_span(primary);
         let mut secondary: Vec<Label> = labels
             .into_iter()
             .map(|(s, m)| Label {
-                span: self.source.span(s),
+                span: self.source.model_span(s),
                 message: m,
             })
             .filter(|l| l.span != primary_span)

@@ -64,7 +64,7 @@ impl Rule for NestedAcquire {
                 let Some(first) = holders.first() else {
                     continue;
                 };
-                let pos = cx.source.span(ev.span).start;
+                let pos = cx.source.model_span(ev.span).start;
                 if !seen.insert(pos) {
                     continue;
                 }
@@ -81,7 +81,7 @@ impl Rule for NestedAcquire {
                 };
                 let mut labels: Vec<_> = holders.iter().map(|h| cx.origin_label(h)).collect();
                 labels.dedup_by(|a, b| a.1 == b.1);
-                let help = match (&first.name, &site) {
+                let help = match (first.name.map(|n| cx.name(n)), &site) {
                     (Some(n), _) if !first.param => format!("finish with {n} (or `drop({n})`) before taking another connection, or pass `&mut *{n}` to the code that needs one"),
                     (_, Some(_)) => "pass the connection you hold to the callee (`&mut *conn` / `&mut tx`) instead of letting it acquire its own".to_string(),
                     _ => "reuse the connection you hold for this work instead of taking a second one".to_string(),

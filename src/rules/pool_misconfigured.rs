@@ -42,7 +42,7 @@ impl Rule for PoolMisconfigured {
                     Source::Explicit(i) => settings[i].span,
                     _ => ev.span,
                 };
-                let mut problems: Vec<(proc_macro2::Span, String)> = Vec::new();
+                let mut problems: Vec<(crate::model::Span, String)> = Vec::new();
                 let max = get("max_size");
                 match max.value {
                     OptValue::Count(0) => problems.push((at(&max), "a maximum size of 0: no connection can ever be acquired".into())),

@@ -4,7 +4,7 @@
 use super::{Family, FileCx, Rule, RuleInfo};
 use crate::diagnostic::Severity;
 use crate::flow::EventKind;
-use proc_macro2::Span;
+use crate::model::Span;
 
 pub struct ReleaseSkipped;
 
@@ -32,10 +32,10 @@ impl Rule for ReleaseSkipped {
                     continue;
                 };
                 for (origin, release) in open {
-                    let at = cx.source.span(*origin).start;
+                    let at = cx.source.model_span(*origin).start;
                     match by_origin
                         .iter_mut()
-                        .find(|(o, r, _)| cx.source.span(*o).start == at && r == release)
+                        .find(|(o, r, _)| cx.source.model_span(*o).start == at && r == release)
                     {
                         Some((_, _, exits)) => exits.push((ev.span, how)),
                         None => by_origin.push((*origin, release.clone(), vec![(ev.span, how)])),

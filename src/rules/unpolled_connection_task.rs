@@ -28,7 +28,7 @@ impl Rule for UnpolledConnectionTask {
                 if held.held.kind != Kind::Driver || *how == DropHow::Closed {
                     continue;
                 }
-                let label = match (how, &held.name) {
+                let label = match (how, held.name.map(|n| cx.name(n))) {
                     (DropHow::Discard, _) => {
                         "`_` drops the connection task here, unpolled".to_string()
                     }

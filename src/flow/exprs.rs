@@ -1,0 +1,879 @@
+//! Statements, blocks and expressions in evaluation order: bindings, scopes, branches, loops
+//! and exits.
+
+use super::state::Snap;
+use super::{DropHow, EventKind, Place, Value, Walker};
+use crate::model::{visit, BlockId, BlockKind, Expr, ExprId, FileModel, Pat, PatId, Stmt, Sym};
+use crate::profile::Kind;
+use crate::types::Ty;
+use std::collections::BTreeSet;
+
+impl Walker<'_> {
+    /// The body of a function: its tail value is handed to the caller.
+    pub fn body_block(&mut self, b: BlockId) {
+        let v = self.block(b);
+        let ids = v.holds.clone();
+        self.pool_fate(&ids, || "returned to the caller".to_string());
+        self.pending.retain(|p| !ids.contains(p));
+    }
+
+    pub(super) fn block(&mut self, b: BlockId) -> Value {
+        self.push_scope();
+        let mut last = Value::default();
+        let stmts = self.m.block(b).stmts;
+        let n = stmts.len();
+        for i in 0..n {
+            let stmt = self.m.stmts[self.m.list(stmts)[i] as usize];
+            let tail = i + 1 == n;
+            let v = self.stmt(stmt, tail);
+            if tail {
+                last = v;
+            }
+        }
+        // A tail expression moves what it names out of the block.
+        let moved = self.take(&last);
+        last.holds = moved;
+        last.direct = false;
+        let saved = self.drop_at.replace(self.m.block(b).close);
+        self.pop_scope();
+        self.drop_at = saved;
+        last
+    }
+
+    pub(super) fn end_statement(&mut self, keep: &[u32]) {
+        for (id, m) in std::mem::take(&mut self.pending_manual) {
+            self.state.manual.insert(id, m);
+        }
+        let dying: Vec<u32> = self
+            .pending
+            .iter()
+            .copied()
+            .filter(|p| !keep.contains(p))
+            .collect();
+        self.release(&dying);
+    }
+
+    fn stmt(&mut self, s: Stmt, tail: bool) -> Value {
+        match s {
+            Stmt::Local { pat, init, diverge } => {
+                let Some(init) = init else {
+                    self.bind(pat, Value::default());
+                    return Value::default();
+                };
+                let before: BTreeSet<u32> = self.held_ids();
+                self.watch();
+                let mut v = self.expr(init);
+                let named = self.unwatch();
+                if let Some(diverge) = diverge {
+                    // The `else` block runs only when the pattern fails, and never falls through.
+                    let saved = self.snapshot();
+                    self.expr(diverge);
+                    self.restore(&saved);
+                }
+                v.holds = self.take(&v);
+                // A value computed from a held connection without awaiting borrows it
+                // (`let rows = query.fetch(&mut *conn)`).
+                // Passing a connection received by reference is a reborrow, like `&mut *conn`.
+                let reborrows = named
+                    .iter()
+                    .filter_map(|n| self.lookup(*n))
+                    .flat_map(|b| &b.owns)
+                    .any(|id| self.state.held.get(id).is_some_and(|h| h.param));
+                let mut borrows: Vec<u32> = if v.holds.is_empty()
+                    && !is_awaited(self.m, init)
+                    && (reborrows || has_reference(self.m, init))
+                {
+                    named
+                        .iter()
+                        .filter_map(|n| self.lookup(*n))
+                        .flat_map(|b| b.owns.iter().chain(&b.borrows).copied())
+                        .filter(|id| before.contains(id))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                borrows.extend(v.borrows.iter().copied());
+                self.bind(pat, v);
+                if !borrows.is_empty() {
+                    if let Some(name) = simple_name(self.m, pat) {
+                        if let Some(b) = self.lookup_mut(name) {
+                            b.borrows = borrows;
+                        }
+                    }
+                }
+                self.end_statement(&[]);
+                Value::default()
+            }
+            Stmt::Expr { expr, semi } => {
+                let v = self.expr(expr);
+                if semi || !tail {
+                    self.end_statement(&[]);
+                    Value::default()
+                } else {
+                    let keep = v.holds.clone();
+                    self.end_statement(&keep);
+                    v
+                }
+            }
+            Stmt::Macro(i) => {
+                self.mac(i);
+                self.end_statement(&[]);
+                Value::default()
+            }
+            Stmt::Item => Value::default(),
+        }
+    }
+
+    /// Walks an expression in evaluation order and returns the value it produces.
+    pub fn expr(&mut self, e: ExprId) -> Value {
+        match self.m.expr(e) {
+            Expr::Path { segs, qself } => self.path_expr(segs, qself),
+            Expr::Field { base, member } => self.field(base, member),
+            Expr::MethodCall { .. } => self.method_call(e),
+            Expr::Call { .. } => self.call(e),
+            Expr::Await(base) => self.await_expr(e, base),
+            Expr::Try(inner) => {
+                let v = self.expr(inner);
+                self.manual_exit(self.m.expr_span(e), "`?`");
+                Value {
+                    ty: v.ty.unwrap_fallible(),
+                    direct: false,
+                    ..v
+                }
+            }
+            Expr::Reference(inner) => {
+                let v = self.expr(inner);
+                // A reference does not move what it points to, nor hand it on.
+                Value {
+                    direct: false,
+                    place: Place::Temp,
+                    manual: Vec::new(),
+                    ..v
+                }
+            }
+            Expr::Deref(inner) => {
+                let v = self.expr(inner);
+                Value {
+                    direct: false,
+                    holds: Vec::new(),
+                    ..v
+                }
+            }
+            Expr::Unary(inner) => {
+                self.expr(inner);
+                Value::default()
+            }
+            Expr::Block { block, kind } => match kind {
+                BlockKind::Labelled => {
+                    let open = self.m.block(block).open;
+                    self.in_loop(open, |w| w.block(block))
+                }
+                BlockKind::Try => {
+                    let v = self.block(block);
+                    Value {
+                        ty: Ty::fallible(v.ty),
+                        ..v
+                    }
+                }
+                _ => self.block(block),
+            },
+            Expr::Async { .. } => self.async_block(e, None),
+            Expr::Closure { .. } => {
+                let v = self.closure(e, false, None);
+                Value {
+                    ty: Ty::Unknown,
+                    origin: v.origin,
+                    ..Value::default()
+                }
+            }
+            Expr::If { cond, then, els } => self.if_expr(cond, then, els),
+            Expr::Let { pat, expr } => {
+                let v = self.expr(expr);
+                let ids = self.take(&v);
+                self.bind(pat, Value { holds: ids, ..v });
+                Value::default()
+            }
+            Expr::Match { scrut, arms } => self.match_expr(scrut, arms),
+            Expr::ForLoop { pat, iter, body } => {
+                let it = self.expr(iter);
+                let elem = it.ty.element().cloned().unwrap_or_default();
+                let start = self.snapshot();
+                self.in_loop(self.m.expr_span(e), |w| {
+                    w.bind(pat, Value::of(elem));
+                    w.block(body);
+                });
+                let end = self.snapshot();
+                self.join(start, end);
+                self.state.reachable = true;
+                Value::default()
+            }
+            Expr::While { cond, body } => {
+                let start = self.snapshot();
+                self.in_loop(self.m.expr_span(e), |w| {
+                    w.expr(cond);
+                    w.block(body);
+                });
+                let end = self.snapshot();
+                self.join(start, end);
+                self.state.reachable = true;
+                Value::default()
+            }
+            Expr::Loop { body } => self.loop_expr(e, body),
+            Expr::Assign { left, right } => self.assign(left, right),
+            Expr::Binary { left, right, .. } => {
+                self.expr(left);
+                self.expr(right);
+                Value::default()
+            }
+            Expr::Index { base, index } => {
+                let saved = std::mem::replace(&mut self.field_base, false);
+                let base = self.expr(base);
+                self.field_base = saved;
+                self.expr(index);
+                let ty = base.ty.element().cloned().unwrap_or_default();
+                Value {
+                    origin: base.origin,
+                    ty,
+                    place: base.place,
+                    ..Value::default()
+                }
+            }
+            Expr::Tuple(l) => {
+                let vals: Vec<Value> = (0..l.len())
+                    .map(|i| self.expr(self.m.nth_expr(l, i)))
+                    .collect();
+                let mut holds = Vec::new();
+                for v in &vals {
+                    holds.extend(self.take(v));
+                }
+                let origin = vals.iter().find_map(|v| v.origin);
+                let tys: Vec<Ty> = vals.into_iter().map(|v| v.ty).collect();
+                let ty = if tys.iter().all(Ty::is_unknown) {
+                    Ty::Unknown
+                } else {
+                    Ty::Tuple(tys)
+                };
+                Value {
+                    ty,
+                    origin,
+                    holds,
+                    ..Value::default()
+                }
+            }
+            Expr::Array(l) => {
+                let vals: Vec<Value> = (0..l.len())
+                    .map(|i| self.expr(self.m.nth_expr(l, i)))
+                    .collect();
+                self.collection_of(vals)
+            }
+            Expr::Repeat { elem, len } => {
+                let v = self.expr(elem);
+                self.expr(len);
+                self.collection_of(vec![v])
+            }
+            Expr::Struct { path, fields, rest } => self.struct_lit(e, path, fields, rest),
+            Expr::Cast(inner) => {
+                self.expr(inner);
+                Value::default()
+            }
+            Expr::Range { start, end } => {
+                if let Some(s) = start {
+                    self.expr(s);
+                }
+                if let Some(x) = end {
+                    self.expr(x);
+                }
+                Value::of(Ty::iter(Ty::Unknown))
+            }
+            Expr::Return(value) => self.return_expr(e, value),
+            Expr::Break { value, .. } => {
+                if let Some(x) = value {
+                    // `break conn`: the connection becomes the loop's value.
+                    let v = self.expr(x);
+                    let ids = self.take(&v);
+                    if let Some(top) = self.break_values.last_mut() {
+                        top.extend(ids);
+                    }
+                }
+                self.manual_exit(self.m.expr_span(e), "`break`");
+                self.state.reachable = false;
+                Value::default()
+            }
+            Expr::Continue => {
+                self.state.reachable = false;
+                Value::default()
+            }
+            Expr::Yield(value) => {
+                if let Some(x) = value {
+                    self.expr(x);
+                }
+                Value::default()
+            }
+            Expr::Macro(i) => self.mac(i),
+            Expr::RawAddr(inner) => {
+                self.expr(inner);
+                Value::default()
+            }
+            Expr::Lit(_) | Expr::Other => Value::default(),
+        }
+    }
+
+    fn loop_expr(&mut self, e: ExprId, body: BlockId) -> Value {
+        let span = self.m.expr_span(e);
+        let exits = LoopExits::of(self.m, body);
+        if !exits.any {
+            let held = self.held_snapshot();
+            self.push_event(
+                EventKind::EndlessLoop { held },
+                span,
+                Vec::new(),
+                None,
+                Value::default(),
+            );
+        }
+        let start = self.snapshot();
+        self.break_values.push(Vec::new());
+        // `loop { match connect().await { Ok(c) => break c, .. } }` retries until one
+        // connection succeeds: not one per iteration.
+        let retry = exits.breaks_with_value;
+        self.in_loop(span, |w| {
+            if retry {
+                w.ctx.loop_at = None;
+                w.ctx.loop_depth -= 1;
+            }
+            w.block(body)
+        });
+        let broke = self.break_values.pop().unwrap_or_default();
+        let end = self.snapshot();
+        self.join(start, end);
+        // Only a `break` leaves a `loop`; what it carries is the loop's value.
+        self.state.reachable = exits.breaks;
+        for id in &broke {
+            if let Some(h) = self.state.maybe.get(id).cloned() {
+                self.state.held.insert(*id, h);
+            }
+        }
+        self.pending.extend(broke.iter().copied());
+        Value {
+            holds: broke,
+            ..Value::default()
+        }
+    }
+
+    fn assign(&mut self, left: ExprId, right: ExprId) -> Value {
+        let v = self.expr(right);
+        let ids = self.take(&v);
+        let local = match self.m.expr(left) {
+            Expr::Path { segs, .. } if segs.len() == 1 => {
+                let name = self.m.syms(segs)[0];
+                self.lookup(name).is_some().then_some(name)
+            }
+            _ => None,
+        };
+        if let Some(name) = local {
+            // The old value is dropped; the binding owns the new one.
+            let old = self
+                .lookup_mut(name)
+                .map(|b| std::mem::take(&mut b.owns))
+                .unwrap_or_default();
+            self.drop_ids(&old, DropHow::Overwritten);
+            self.pending.retain(|p| !ids.contains(p));
+            if let Some(b) = self.lookup_mut(name) {
+                b.owns = ids.clone();
+            }
+            self.mention(name);
+        } else {
+            // Stored somewhere this body does not track (a field, a static).
+            let target = self.m.render(left);
+            self.pool_fate(&ids, || format!("stored in `{target}`"));
+            self.release(&ids);
+            self.expr(left);
+            // `cfg.pool = Some(PoolConfig { max_size: 16, .. })` on a builder.
+            if let Expr::Field { base, member } = self.m.expr(left) {
+                if let (Some(root), true) = (root_name(self.m, base), self.m.is_named(member)) {
+                    let mut found = Vec::new();
+                    super::settings::settings_in(self.m, self.name(member), right, &mut found);
+                    // `cfg.pool = Some(pool_cfg)`: what was set on `pool_cfg`.
+                    found.extend(v.settings.iter().cloned());
+                    if let Some(b) = self.lookup_mut(root) {
+                        b.settings.extend(found);
+                    }
+                }
+            }
+        }
+        Value::default()
+    }
+
+    fn return_expr(&mut self, e: ExprId, value: Option<ExprId>) -> Value {
+        let span = self.m.expr_span(e);
+        let mut error_exit = false;
+        if let Some(x) = value {
+            error_exit = is_error_value(self.m, x);
+            let v = self.expr(x);
+            // Handed to the caller.
+            let ids = self.take(&v);
+            self.pool_fate(&ids, || "returned to the caller".to_string());
+            self.pending.retain(|p| !ids.contains(p));
+            self.release(&ids);
+        }
+        self.manual_exit(span, "`return`");
+        if !error_exit {
+            // A normal exit: what the bindings still own is dropped here.
+            let mut ids: Vec<u32> = self
+                .scopes
+                .iter()
+                .flat_map(|s| s.bindings.iter().flat_map(|(_, b)| b.owns.iter().copied()))
+                .collect();
+            ids.sort_unstable();
+            ids.retain(|id| !self.state.maybe.get(id).is_some_and(|h| h.param));
+            let saved = self.drop_at.replace(span);
+            if self.state.reachable {
+                for id in &ids {
+                    if let Some(h) = self.state.maybe.get(id).cloned() {
+                        let maybe = !self.state.held.contains_key(id);
+                        self.push_event(
+                            EventKind::Dropped {
+                                held: h,
+                                how: DropHow::Return,
+                                maybe,
+                            },
+                            span,
+                            Vec::new(),
+                            None,
+                            Value::default(),
+                        );
+                    }
+                }
+            }
+            self.drop_at = saved;
+        }
+        self.state.reachable = false;
+        Value::default()
+    }
+
+    fn path_expr(&mut self, segs: crate::model::SymList, qself: bool) -> Value {
+        if !qself && segs.len() == 1 {
+            let name = self.m.syms(segs)[0];
+            if let Some(b) = self.binding(name) {
+                if !self.field_base {
+                    self.mention(name);
+                }
+                return Value {
+                    ty: b.ty,
+                    origin: b.origin,
+                    place: Place::Local(name),
+                    holds: Vec::new(),
+                    pool_key: b.pool_key,
+                    direct: true,
+                    borrows: Vec::new(),
+                    settings: b.settings,
+                    manual: b.manual,
+                };
+            }
+            if let Some(t) = self.idx.static_type(self.name(name)) {
+                return Value {
+                    ty: t.clone(),
+                    place: Place::Static(name),
+                    pool_key: Some(self.name(name).to_string()),
+                    ..Value::default()
+                };
+            }
+        }
+        Value::default()
+    }
+
+    fn field(&mut self, base_e: ExprId, member: Sym) -> Value {
+        // Only the root of a plain field chain (`state.db.pool`) is not a use by itself; in
+        // `call(conn).await?.id` everything inside the base is evaluated as usual.
+        let root = root_name(self.m, base_e);
+        let saved = std::mem::replace(&mut self.field_base, root.is_some());
+        let base = self.expr(base_e);
+        self.field_base = saved;
+        let field = self.name(member);
+        let on_self = self.m.is_ident(base_e, "self")
+            || matches!(base.place, Place::Field { on_self: true, .. });
+        let ty = match base.ty.settled() {
+            Ty::Local(owner) => self.idx.field(owner, field).cloned().unwrap_or_default(),
+            Ty::Tuple(ts) => field
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| ts.get(i).cloned())
+                .unwrap_or_default(),
+            _ => Ty::Unknown,
+        };
+        // Naming a field is a use of the root binding only when that field holds the
+        // connection (or its type is unknown): `self.http` is not a use of `self.conn`.
+        if !self.field_base && (ty.is_unknown() || self.idx.value_held(&ty).is_some()) {
+            if let Some(root) = root {
+                self.mention(root);
+            }
+        }
+        let pool_key = base.pool_key.as_ref().map(|k| format!("{k}.{field}"));
+        Value {
+            origin: if self.idx.value_held(&ty).is_some() {
+                base.origin
+            } else {
+                None
+            },
+            ty,
+            place: Place::Field {
+                on_self,
+                field: member,
+                root,
+            },
+            holds: Vec::new(),
+            pool_key,
+            direct: false,
+            borrows: Vec::new(),
+            settings: Vec::new(),
+            manual: Vec::new(),
+        }
+    }
+
+    fn await_expr(&mut self, e: ExprId, base: ExprId) -> Value {
+        let before: BTreeSet<u32> = self.held_ids();
+        let mark = self.events.len();
+        self.watch();
+        let v = self.expr(base);
+        let mentioned = self.unwatch();
+        // Awaiting a connection task drives it (`connection.await`).
+        if v.direct
+            && self
+                .idx
+                .value_held(&v.ty)
+                .is_some_and(|h| h.kind == Kind::Driver)
+        {
+            self.consume(&v);
+        }
+        self.await_point(self.m.expr_span(e), &before, &mentioned, mark);
+        Value {
+            ty: v.ty.clone().awaited(),
+            direct: false,
+            ..v
+        }
+    }
+
+    /// Records an await with what its future does not use.
+    pub(super) fn await_point(
+        &mut self,
+        span: crate::model::Span,
+        before: &BTreeSet<u32>,
+        mentioned: &BTreeSet<Sym>,
+        mark: usize,
+    ) {
+        let held = self.unused(before, mentioned);
+        let mut callees = Vec::new();
+        let mut acquires = false;
+        for ev in &self.events[mark..] {
+            match &ev.kind {
+                EventKind::LocalCall { key, .. } => callees.push(key.clone()),
+                EventKind::Acquire { .. } => acquires = true,
+                _ => {}
+            }
+        }
+        self.push_event(
+            EventKind::Await {
+                held,
+                callees,
+                acquires,
+            },
+            span,
+            Vec::new(),
+            None,
+            Value::default(),
+        );
+    }
+
+    fn if_expr(&mut self, cond: ExprId, then: BlockId, els: Option<ExprId>) -> Value {
+        // `if let` bindings live in the then-branch only.
+        self.push_scope();
+        self.expr(cond);
+        let start = self.snapshot();
+        let then = self.block(then);
+        self.pop_scope();
+        let after_then = self.snapshot();
+        self.restore(&start);
+        let other = els.map(|e| self.expr(e));
+        let after_else = self.snapshot();
+        self.join(after_then, after_else);
+        let mut out = if then.ty.is_unknown() {
+            other.unwrap_or_default()
+        } else {
+            then
+        };
+        out.direct = false;
+        out
+    }
+
+    fn match_expr(&mut self, scrut_e: ExprId, arms: crate::model::List) -> Value {
+        let scrut = self.expr(scrut_e);
+        let ids = self.take(&scrut);
+        let start = self.snapshot();
+        let mut merged: Option<Snap> = None;
+        let mut out = Value::default();
+        for i in 0..arms.len() {
+            let arm = self.m.arm(self.m.list(arms)[i]);
+            self.restore(&start);
+            let v = self.scoped(|w| {
+                w.arm_binding = true;
+                w.bind(
+                    arm.pat,
+                    Value {
+                        holds: ids.clone(),
+                        ..scrut.clone()
+                    },
+                );
+                if let Pat::Guard { guard, .. } = w.m.pat(arm.pat) {
+                    w.expr(guard);
+                }
+                // What the arm evaluates to leaves the arm's scope with it.
+                let v = w.expr(arm.body);
+                let holds = w.take(&v);
+                Value {
+                    holds,
+                    direct: false,
+                    ..v
+                }
+            });
+            if out.ty.is_unknown() && self.state.reachable {
+                out = v;
+            }
+            let end = self.snapshot();
+            merged = Some(match merged {
+                None => end,
+                Some(m) => {
+                    self.join(m, end);
+                    self.snapshot()
+                }
+            });
+        }
+        if let Some(m) = merged {
+            self.restore(&m);
+        }
+        out.direct = false;
+        out
+    }
+
+    fn struct_lit(
+        &mut self,
+        e: ExprId,
+        path: crate::model::SymList,
+        fields: crate::model::List,
+        rest: Option<ExprId>,
+    ) -> Value {
+        let mut holds = Vec::new();
+        for i in 0..fields.len() {
+            let f = self.m.field_init(self.m.list(fields)[i]);
+            let v = self.expr(f.expr);
+            holds.extend(self.take(&v));
+        }
+        if let Some(r) = rest {
+            self.expr(r);
+        }
+        let segs = self.m.path_strings(path);
+        let ty = self
+            .idx
+            .resolve_path(self.file, &segs, self.self_ty.as_deref());
+        // A struct literal of pool options carries them (`Config { pool: .. }`).
+        let mut settings = Vec::new();
+        if self
+            .idx
+            .value_held(&ty)
+            .is_some_and(|h| h.kind == Kind::Builder)
+        {
+            super::settings::settings_in(self.m, "", e, &mut settings);
+        }
+        let owner = segs.last().cloned().unwrap_or_default();
+        self.pool_fate(&holds, || format!("stored in a `{owner}`"));
+        if self
+            .idx
+            .value_held(&ty)
+            .is_none_or(|h| !h.kind.holds_connection())
+        {
+            // Moved into a value this body does not track.
+            self.release(&holds);
+            holds.clear();
+        }
+        Value {
+            ty,
+            holds,
+            settings,
+            ..Value::default()
+        }
+    }
+}
+
+/// The name a simple pattern binds (`conn`, `mut conn`, `conn: T`).
+pub(super) fn simple_name(m: &FileModel, p: PatId) -> Option<Sym> {
+    match m.pat(p) {
+        Pat::Ident { name, .. } => Some(name),
+        Pat::Typed { pat, .. } => simple_name(m, pat),
+        Pat::TupleStruct { elems, .. } if elems.len() == 1 => {
+            simple_name(m, m.pats_of(elems).next()?)
+        }
+        _ => None,
+    }
+}
+
+/// The binding at the root of a field chain (`state` in `state.db.pool`).
+pub(super) fn root_name(m: &FileModel, e: ExprId) -> Option<Sym> {
+    match m.expr(e) {
+        Expr::Path { segs, .. } if segs.len() == 1 => Some(m.syms(segs)[0]),
+        Expr::Field { base, .. } => root_name(m, base),
+        _ => None,
+    }
+}
+
+/// Does the expression end in an `.await` (possibly followed by `?` or unwraps)?
+fn is_awaited(m: &FileModel, e: ExprId) -> bool {
+    match m.expr(e) {
+        Expr::Await(_) => true,
+        Expr::Try(inner) => is_awaited(m, inner),
+        Expr::MethodCall { recv, method, .. }
+            if crate::resolve::UNWRAP_METHODS.contains(&m.name(method)) =>
+        {
+            is_awaited(m, recv)
+        }
+        _ => false,
+    }
+}
+
+/// `return Err(..)`: an error exit (rollback on drop is the idiom there).
+fn is_error_value(m: &FileModel, e: ExprId) -> bool {
+    match m.expr(e) {
+        Expr::Call { func, .. } => {
+            matches!(m.expr(func), Expr::Path { segs, .. } if m.last(segs) == Some("Err"))
+        }
+        Expr::MethodCall { recv, method, .. } => {
+            m.name(method) == "into" && is_error_value(m, recv)
+        }
+        _ => false,
+    }
+}
+
+/// Does the expression take a reference (`&x`, `&mut *x`) somewhere (not inside closures)?
+fn has_reference(m: &FileModel, e: ExprId) -> bool {
+    let mut found = false;
+    visit::exprs(m, e, false, &mut |x| match m.expr(x) {
+        Expr::Reference(_) => {
+            found = true;
+            false
+        }
+        Expr::Closure { .. } => false,
+        _ => !found,
+    });
+    found
+}
+
+/// How a `loop` can end: `break` (of this loop) or `return` anywhere in it.
+struct LoopExits {
+    any: bool,
+    breaks: bool,
+    /// Some `break` carries a value out (a retry loop's result).
+    breaks_with_value: bool,
+}
+
+impl LoopExits {
+    fn of(m: &FileModel, body: BlockId) -> LoopExits {
+        let mut exits = LoopExits {
+            any: false,
+            breaks: false,
+            breaks_with_value: false,
+        };
+        let mut returns = false;
+        fn walk(
+            m: &FileModel,
+            e: ExprId,
+            depth: u32,
+            exits: &mut LoopExits,
+            returns: &mut bool,
+        ) -> bool {
+            match m.expr(e) {
+                Expr::Break { value, labelled } => {
+                    // An unlabeled break inside a nested loop ends that loop, not this one.
+                    if depth == 0 || labelled {
+                        exits.breaks = true;
+                        exits.breaks_with_value |= value.is_some();
+                    }
+                    true
+                }
+                Expr::Return(_) => {
+                    *returns = true;
+                    true
+                }
+                Expr::Loop { body } | Expr::While { body, .. } | Expr::ForLoop { body, .. } => {
+                    if let Expr::While { cond, .. } | Expr::ForLoop { iter: cond, .. } = m.expr(e) {
+                        visit::exprs(m, cond, false, &mut |x| walk(m, x, depth, exits, returns));
+                    }
+                    if let Expr::ForLoop { pat, .. } = m.expr(e) {
+                        visit::each_pat(m, pat, &mut |p| {
+                            if let Pat::Guard { guard, .. } = m.pat(p) {
+                                visit::exprs(m, guard, false, &mut |x| {
+                                    walk(m, x, depth, exits, returns)
+                                });
+                            }
+                        });
+                    }
+                    visit::block_exprs(m, body, false, &mut |x| {
+                        walk(m, x, depth + 1, exits, returns)
+                    });
+                    false
+                }
+                // Closures and async blocks return from themselves, not from the loop.
+                Expr::Closure { .. } | Expr::Async { .. } => false,
+                // `select!` arms can `break`/`return`: look at the tokens.
+                Expr::Macro(i) => {
+                    macro_words(m, i, depth, exits, returns);
+                    true
+                }
+                _ => true,
+            }
+        }
+        fn macro_words(
+            m: &FileModel,
+            i: u32,
+            depth: u32,
+            exits: &mut LoopExits,
+            returns: &mut bool,
+        ) {
+            let mac = m.mac(i);
+            if mac.has_return {
+                *returns = true;
+            }
+            if depth == 0 && mac.has_break {
+                exits.breaks = true;
+            }
+        }
+        for s in m.stmts(body) {
+            match s {
+                Stmt::Macro(i) => macro_words(m, i, 0, &mut exits, &mut returns),
+                _ => {
+                    let mut each = |x: ExprId| walk(m, x, 0, &mut exits, &mut returns);
+                    for_stmt_exprs(m, s, &mut each);
+                }
+            }
+        }
+        exits.any = exits.breaks || returns;
+        exits
+    }
+}
+
+/// Visits (not macro arguments) the expressions of one statement, with `f` deciding descent.
+fn for_stmt_exprs(m: &FileModel, s: Stmt, f: &mut dyn FnMut(ExprId) -> bool) {
+    match s {
+        Stmt::Local {
+            pat, init, diverge, ..
+        } => {
+            visit::each_pat(m, pat, &mut |p| {
+                if let Pat::Guard { guard, .. } = m.pat(p) {
+                    visit::exprs(m, guard, false, f);
+                }
+            });
+            for x in init.into_iter().chain(diverge) {
+                visit::exprs(m, x, false, f);
+            }
+        }
+        Stmt::Expr { expr, .. } => visit::exprs(m, expr, false, f),
+        Stmt::Macro(_) | Stmt::Item => {}
+    }
+}
