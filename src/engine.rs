@@ -145,6 +145,12 @@ fn run(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
         all
     };
     let local_words = CrateIndex::build(knowledge, facts(&files)).local_vocabulary();
+    timer.note(&format!(
+        "{} lowered, {} pending, {} local words",
+        files.len(),
+        pending.len(),
+        local_words.len()
+    ));
     if let Ok(local) = AhoCorasick::new(&local_words) {
         if !local_words.is_empty() {
             let second: Vec<Read> = std::mem::take(&mut pending)
@@ -162,6 +168,7 @@ fn run(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
         }
     }
     drop(pending);
+    timer.note(&format!("{} lowered", files.len()));
     timer.lap("second lower");
 
     // 3. The crate index, then the flow of every body, and what each function does for the
@@ -183,7 +190,7 @@ fn run(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
         .par_iter()
         .map(|file| {
             let bodies = catch_unwind(AssertUnwindSafe(|| {
-                flow::analyse_file(&index, file.id, &file.model, Some(&file.source.text))
+                flow::analyse_file(&index, file.id, &file.model, Some(&file.source))
             }));
             match bodies {
                 Ok(bodies) => {

@@ -1,19 +1,23 @@
 //! Which bodies get a full walk, and the light pass for the others.
 
-use super::{Body, CalleeKey, Ctx, Event, EventKind, Value, Walker};
+use super::{Body, CalleeKey, Ctx, Event, EventKind, Expander, Value, Walker};
 use crate::index::{CrateIndex, FileId};
 use crate::model::{visit, BlockId, Expr, FileModel, FnDef};
+use crate::source::SourceFile;
 
-/// Analyses the bodies of one file whose source text is `text`: functions whose text names
+/// Analyses the bodies of one file whose source is `source`: functions whose text names
 /// nothing connection-related (no profile type or crate, no crate-local name that leads to a
 /// connection) get only a light pass that records the crate-local functions they call, which is
-/// all they can contribute. Without `text`, every function gets a full walk.
+/// all they can contribute. Without the source, every function gets a full walk (and macro
+/// arguments are not read).
 pub fn analyse_file(
     idx: &CrateIndex,
     file: FileId,
     m: &FileModel,
-    text: Option<&str>,
+    source: Option<&SourceFile>,
 ) -> Vec<Body> {
+    let text = source.map(|s| s.text.as_str());
+    let ex = Expander::new(m, source);
     let mut bodies = Vec::new();
     for f in &m.fns {
         let Some(block) = f.body else { continue };
@@ -26,7 +30,7 @@ pub fn analyse_file(
                 .unwrap_or(CalleeKey::Fn(name.clone())),
         };
         let events = if hot(idx, f, self_ty.as_deref(), text) {
-            let mut w = Walker::new(idx, m, file, self_ty);
+            let mut w = Walker::new(idx, m, &ex, file, self_ty);
             w.ctx.in_async = f.sig.is_async;
             w.params(&f.sig.params);
             w.body_block(block);

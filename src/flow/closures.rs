@@ -50,7 +50,7 @@ impl Walker<'_> {
             self.ctx.closure_at = Some(at);
         }
         let captured = if task.is_some() {
-            visit::names_in(self.m, body)
+            visit::names_in(self.m, body, &|mac| self.ex.idents(mac))
         } else {
             Vec::new()
         };
@@ -95,7 +95,7 @@ impl Walker<'_> {
         self.ctx.in_async = true;
         self.ctx.in_blocking_closure = false;
         let captured = if task.is_some() {
-            visit::names_in(self.m, e)
+            visit::names_in(self.m, e, &|mac| self.ex.idents(mac))
         } else {
             Vec::new()
         };
@@ -178,7 +178,10 @@ impl Walker<'_> {
         let before: BTreeSet<u32> = self.held_ids();
         let mark = self.events.len();
         self.watch();
-        let out = match mac.args {
+        // Arguments parsed on demand live in a model of their own: walk them there.
+        let (args_model, args) = self.ex.args(self.m, &mac);
+        let outer = std::mem::replace(&mut self.m, args_model);
+        let out = match args {
             MacroArgs::Exprs(l) => {
                 let vals: Vec<Value> = (0..l.len())
                     .map(|k| self.expr(self.m.nth_expr(l, k)))
@@ -206,7 +209,9 @@ impl Walker<'_> {
                 }
                 Value::default()
             }
+            MacroArgs::Lazy { .. } => Value::default(),
         };
+        self.m = outer;
         let mentioned = self.unwatch();
         for n in &mentioned {
             self.mention(*n);

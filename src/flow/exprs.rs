@@ -454,21 +454,22 @@ impl Walker<'_> {
     fn path_expr(&mut self, segs: crate::model::SymList, qself: bool) -> Value {
         if !qself && segs.len() == 1 {
             let name = self.m.syms(segs)[0];
-            if let Some(b) = self.binding(name) {
-                if !self.field_base {
-                    self.mention(name);
-                }
-                return Value {
-                    ty: b.ty,
+            if let Some(b) = self.lookup(name) {
+                let v = Value {
+                    ty: b.ty.clone(),
                     origin: b.origin,
                     place: Place::Local(name),
                     holds: Vec::new(),
-                    pool_key: b.pool_key,
+                    pool_key: b.pool_key.clone(),
                     direct: true,
                     borrows: Vec::new(),
-                    settings: b.settings,
-                    manual: b.manual,
+                    settings: b.settings.clone(),
+                    manual: b.manual.clone(),
                 };
+                if !self.field_base {
+                    self.mention(name);
+                }
+                return v;
             }
             if let Some(t) = self.idx.static_type(self.name(name)) {
                 return Value {

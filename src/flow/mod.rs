@@ -18,6 +18,7 @@ mod bodies;
 mod calls;
 mod closures;
 mod exprs;
+mod macros;
 mod path_calls;
 mod patterns;
 mod settings;
@@ -28,6 +29,7 @@ mod walker;
 pub use crate::index::CalleeKey;
 pub use crate::resolve::Resolved;
 pub use bodies::analyse_file;
+pub use macros::Expander;
 pub use summary::{AcquireSite, Acquirers, Summary};
 pub use walker::Walker;
 

@@ -1,7 +1,8 @@
 //! The evaluation-order walker of one body: what it holds, and how values carrying
 //! connections are followed, moved, handed on and dropped.
 
-use super::state::{Binding, Manual, Scope, State};
+use super::macros::Expander;
+use super::state::{Manual, Scope, State};
 use super::{Ctx, DropHow, Event, EventKind, HeldRef, Place, Resolved, TypeId, Value};
 use crate::index::{CrateIndex, FileId};
 use crate::model::{FileModel, Span, Sym, TyId};
@@ -12,7 +13,10 @@ use std::collections::{BTreeSet, HashMap};
 /// The evaluation-order walker of one body.
 pub struct Walker<'a> {
     pub(super) idx: &'a CrateIndex,
+    /// The model being walked: the file's, or that of the macro arguments being walked.
     pub(super) m: &'a FileModel,
+    /// Parses macro arguments when the walk needs them.
+    pub(super) ex: &'a Expander<'a>,
     pub(super) file: FileId,
     pub(super) self_ty: Option<String>,
     pub(super) scopes: Vec<Scope>,
@@ -49,12 +53,14 @@ impl<'a> Walker<'a> {
     pub fn new(
         idx: &'a CrateIndex,
         m: &'a FileModel,
+        ex: &'a Expander<'a>,
         file: FileId,
         self_ty: Option<String>,
     ) -> Walker<'a> {
         Walker {
             idx,
             m,
+            ex,
             file,
             self_ty,
             scopes: vec![Scope::default()],
@@ -447,9 +453,5 @@ impl<'a> Walker<'a> {
             result,
             ctx: self.ctx,
         });
-    }
-
-    pub(super) fn binding(&self, name: Sym) -> Option<Binding> {
-        self.lookup(name).cloned()
     }
 }

@@ -42,13 +42,18 @@ impl Lowerer<'_> {
             },
             syn::Stmt::Macro(m) => Stmt::Macro(self.macro_call(&m.mac)),
             syn::Stmt::Item(item) => {
-                self.nested_item(item);
+                if !self.expanding {
+                    self.nested_item(item);
+                }
                 Stmt::Item
             }
         }
     }
 
-    fn exprs<'e>(&mut self, es: impl IntoIterator<Item = &'e syn::Expr>) -> crate::model::List {
+    pub(crate) fn exprs<'e>(
+        &mut self,
+        es: impl IntoIterator<Item = &'e syn::Expr>,
+    ) -> crate::model::List {
         let ids: Vec<u32> = es.into_iter().map(|e| self.expr(e).raw()).collect();
         self.list(&ids)
     }
@@ -361,13 +366,35 @@ impl Lowerer<'_> {
     /// A macro call: its arguments parsed as a list of expressions where they parse
     /// (`format!`, `join!`, `vec!`), its identifiers otherwise (`select!`, `info!(x = %y)`).
     pub(crate) fn macro_call(&mut self, mac: &syn::Macro) -> u32 {
-        self.macro_statics(mac);
+        if !self.expanding {
+            self.macro_statics(mac);
+        }
         let name = match mac.path.segments.last() {
             Some(s) => self.ident(&s.ident),
             None => self.sym(""),
         };
         let span = self.path_span(&mac.path);
         let tokens = &mac.tokens;
+        if self.lazy_macros {
+            // Left for the flow to parse if it needs them; their names are the file's names.
+            let mut words = Words::default();
+            words.scan_names(tokens.clone(), self);
+            let delim = match &mac.delimiter {
+                syn::MacroDelimiter::Paren(p) => p.span,
+                syn::MacroDelimiter::Brace(b) => b.span,
+                syn::MacroDelimiter::Bracket(b) => b.span,
+            };
+            return self.push_macro(MacroCall {
+                name,
+                span,
+                args: MacroArgs::Lazy {
+                    from: self.span(delim.open()).hi,
+                    to: self.span(delim.close()).lo,
+                },
+                has_return: words.has_return,
+                has_break: words.has_break,
+            });
+        }
         let parsed = syn::parse2::<syn::Expr>(quote!([#tokens])).ok();
         let mut words = Words {
             idents: (!matches!(parsed, Some(syn::Expr::Array(_) | syn::Expr::Repeat(_))))
@@ -410,6 +437,24 @@ struct Words {
 }
 
 impl Words {
+    /// Interns every identifier as a name of the file, without keeping the list.
+    fn scan_names(&mut self, tokens: TokenStream, l: &mut Lowerer<'_>) {
+        for t in tokens {
+            match t {
+                TokenTree::Ident(i) => {
+                    if i == "return" {
+                        self.has_return = true;
+                    } else if i == "break" {
+                        self.has_break = true;
+                    }
+                    l.ident(&i);
+                }
+                TokenTree::Group(g) => self.scan_names(g.stream(), l),
+                _ => {}
+            }
+        }
+    }
+
     fn scan(&mut self, tokens: TokenStream) {
         for t in tokens {
             match t {

@@ -107,7 +107,7 @@ impl Lowerer<'_> {
             syn::Item::Static(s) => {
                 let name = self.ident(&s.ident);
                 let ty = self.ty(&s.ty);
-                let init = self.expr(&s.expr);
+                let init = self.eager_expr(&s.expr);
                 if indexed {
                     self.m.items.push(Item::Static { name, ty });
                 }
@@ -260,7 +260,7 @@ impl Lowerer<'_> {
             let span = self.span(static_token).to(self.span(name.span()));
             let name = self.ident(&name);
             let ty = self.ty(&ty);
-            let init = self.expr(&init);
+            let init = self.eager_expr(&init);
             self.m.statics.push(StaticDecl {
                 name,
                 ty,
@@ -269,6 +269,15 @@ impl Lowerer<'_> {
                 via,
             });
         }
+    }
+
+    /// An expression whose macros are parsed now: a static's initialiser, which rules walk
+    /// outside any body.
+    fn eager_expr(&mut self, e: &syn::Expr) -> crate::model::ExprId {
+        let saved = std::mem::replace(&mut self.lazy_macros, false);
+        let id = self.expr(e);
+        self.lazy_macros = saved;
+        id
     }
 
     /// Lowers a function or method; returns its index in `FileModel::fns`. Its slot is taken

@@ -7,10 +7,10 @@ mod items;
 mod pats;
 
 use crate::model::{
-    Arm, Block, BlockId, Expr, ExprId, FieldInit, FieldPat, FileModel, List, MacroCall, Pat, PatId,
-    Pos, Span, Stmt, Sym, SymList, TyId, TypeExpr,
+    Arm, Block, BlockId, Expr, ExprId, FieldInit, FieldPat, FileModel, List, MacroArgs, MacroCall,
+    Names, Pat, PatId, Pos, Span, Stmt, Sym, SymList, TyId, TypeExpr,
 };
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::fmt::Write;
 use std::path::Path;
 
@@ -37,6 +37,65 @@ pub fn lower_file(path: &Path, text: &str) -> Result<FileModel, ParseError> {
     };
     // Every span of this file is gone with its tree: free proc-macro2's table (and its copy
     // of the text) before the next file.
+    proc_macro2::extra::invalidate_current_thread_spans();
+    out
+}
+
+/// Parses and lowers the arguments of a macro of `base` left unparsed (`MacroArgs::Lazy`):
+/// `text` is what stands between its delimiters, which starts at `from` in the file, and
+/// `names` maps `base`'s names to their symbols, so the result shares them. The returned
+/// model holds just these arguments, as its `macro_root`.
+pub fn lower_macro(
+    base: &FileModel,
+    names: &FxHashMap<&str, Sym>,
+    text: &str,
+    from: Pos,
+) -> FileModel {
+    let source = format!("[{text}]");
+    let parsed = syn::parse_str::<syn::Expr>(&source);
+    let mut l = Lowerer::new(&base.path, &source);
+    l.m.names = Names::new(base.names.shared().clone());
+    l.base_names = Some(names);
+    l.shift = Some(from);
+    l.lazy_macros = false;
+    l.expanding = true;
+    let root = match parsed {
+        Ok(syn::Expr::Array(a)) => MacroArgs::Exprs(l.exprs(&a.elems)),
+        Ok(syn::Expr::Repeat(r)) => MacroArgs::Repeat {
+            elem: l.expr(&r.expr),
+            len: l.expr(&r.len),
+        },
+        _ => {
+            let idents = idents_of(names, text);
+            MacroArgs::Idents(l.sym_list(&idents))
+        }
+    };
+    l.m.macro_root = Some(root);
+    let m = l.finish();
+    proc_macro2::extra::invalidate_current_thread_spans();
+    m
+}
+
+/// The identifiers of a macro's argument text that are names of the file (`names`): the
+/// only ones that can be bindings.
+pub fn idents_of(names: &FxHashMap<&str, Sym>, text: &str) -> Vec<Sym> {
+    fn scan(tokens: proc_macro2::TokenStream, names: &FxHashMap<&str, Sym>, out: &mut Vec<Sym>) {
+        for t in tokens {
+            match t {
+                proc_macro2::TokenTree::Ident(i) => {
+                    if let Some(&s) = names.get(i.to_string().as_str()) {
+                        out.push(s);
+                    }
+                }
+                proc_macro2::TokenTree::Group(g) => scan(g.stream(), names, out),
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if let Ok(tokens) = text.parse::<proc_macro2::TokenStream>() {
+        scan(tokens, names, &mut out);
+    }
     proc_macro2::extra::invalidate_current_thread_spans();
     out
 }
@@ -82,7 +141,15 @@ pub(crate) struct Lowerer<'t> {
     text: &'t str,
     /// Byte offset of each line's start, for the byte ranges of function texts.
     line_starts: Vec<usize>,
-    interned: HashMap<Box<str>, Sym>,
+    interned: FxHashMap<Box<str>, Sym>,
+    /// The names of the file whose macro arguments are being lowered (see [`lower_macro`]).
+    base_names: Option<&'t FxHashMap<&'t str, Sym>>,
+    /// Positions of the text being parsed start here in the file (macro arguments).
+    shift: Option<Pos>,
+    /// Leave bodies' macro arguments unparsed (`MacroArgs::Lazy`).
+    lazy_macros: bool,
+    /// Lowering a macro's arguments: items inside them are not the file's.
+    expanding: bool,
     buf: String,
     /// The innermost inline module, while lowering its items.
     module: Option<Sym>,
@@ -117,7 +184,11 @@ impl<'t> Lowerer<'t> {
             m,
             text,
             line_starts,
-            interned: HashMap::new(),
+            interned: FxHashMap::default(),
+            base_names: None,
+            shift: None,
+            lazy_macros: true,
+            expanding: false,
             buf: String::new(),
             module: None,
             in_test_mod: false,
@@ -129,7 +200,7 @@ impl<'t> Lowerer<'t> {
     }
 
     fn finish(mut self) -> FileModel {
-        self.m.names.shrink_to_fit();
+        self.m.names.freeze();
         self.m.exprs.shrink_to_fit();
         self.m.expr_spans.shrink_to_fit();
         self.m.pats.shrink_to_fit();
@@ -149,8 +220,10 @@ impl<'t> Lowerer<'t> {
         if let Some(&s) = self.interned.get(name) {
             return s;
         }
-        let s = Sym(self.m.names.len() as u32);
-        self.m.names.push(name.into());
+        if let Some(&s) = self.base_names.and_then(|b| b.get(name)) {
+            return s;
+        }
+        let s = self.m.names.push(name);
         self.interned.insert(name.into(), s);
         s
     }
@@ -166,7 +239,30 @@ impl<'t> Lowerer<'t> {
     }
 
     pub(crate) fn span(&self, s: proc_macro2::Span) -> Span {
-        span_of(s)
+        let span = span_of(s);
+        match self.shift {
+            None => span,
+            Some(at) => {
+                // The parsed text is `[` followed by the arguments, which start at `at`.
+                let shift = |p: Pos| {
+                    if p.line == 1 {
+                        Pos {
+                            line: at.line,
+                            col: (at.col + p.col).saturating_sub(1),
+                        }
+                    } else {
+                        Pos {
+                            line: at.line + p.line - 1,
+                            col: p.col,
+                        }
+                    }
+                };
+                Span {
+                    lo: shift(span.lo),
+                    hi: shift(span.hi),
+                }
+            }
+        }
     }
 
     /// The byte offset of a position, for function text ranges.
@@ -258,7 +354,14 @@ impl<'t> Lowerer<'t> {
 
     /// A path's segment names.
     pub(crate) fn path(&mut self, p: &syn::Path) -> SymList {
-        let segs: Vec<Sym> = p.segments.iter().map(|s| self.ident(&s.ident)).collect();
-        self.sym_list(&segs)
+        let start = self.m.sym_lists.len() as u32;
+        for s in &p.segments {
+            let sym = self.ident(&s.ident);
+            self.m.sym_lists.push(sym);
+        }
+        SymList {
+            start,
+            len: p.segments.len() as u32,
+        }
     }
 }

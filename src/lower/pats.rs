@@ -119,6 +119,12 @@ impl Lowerer<'_> {
 
     /// A path's span, from its start to its last segment (and that segment's `<..>`).
     pub(crate) fn path_span(&self, p: &syn::Path) -> Span {
+        if p.leading_colon.is_none() && p.segments.len() == 1 {
+            let only = &p.segments[0];
+            if only.arguments.is_none() {
+                return self.span(only.ident.span());
+            }
+        }
         let start = self.path_start(p);
         match p.segments.last() {
             Some(last) => {

@@ -19,6 +19,7 @@ pub use items::{
 pub use scope::FileScope;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// A position as editors count it: 1-based line, 0-based column in characters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -301,7 +302,9 @@ pub struct MacroCall {
 }
 
 /// A macro's arguments: parsed as a list of expressions where they parse (`[tokens]`), the
-/// identifiers otherwise.
+/// identifiers otherwise; or not parsed yet (the text between the delimiters, from `from` to
+/// `to`): most macros are formatting and logging whose arguments matter only while a
+/// connection is held, so bodies' macros are parsed when the flow needs them.
 #[derive(Debug, Clone, Copy)]
 pub enum MacroArgs {
     Exprs(List),
@@ -311,6 +314,64 @@ pub enum MacroArgs {
         len: ExprId,
     },
     Idents(SymList),
+    Lazy {
+        from: Pos,
+        to: Pos,
+    },
+}
+
+/// A file model's names: those of the file, shared with the models of its macro arguments
+/// (which add their own after them).
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    shared: Arc<[Box<str>]>,
+    own: Vec<Box<str>>,
+}
+
+impl Names {
+    pub fn new(shared: Arc<[Box<str>]>) -> Names {
+        Names {
+            shared,
+            own: Vec::new(),
+        }
+    }
+    pub fn get(&self, s: Sym) -> &str {
+        let i = s.index();
+        match self.shared.get(i) {
+            Some(n) => n,
+            None => self.own.get(i - self.shared.len()).map_or("_", |n| n),
+        }
+    }
+    pub fn len(&self) -> usize {
+        self.shared.len() + self.own.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    pub(crate) fn push(&mut self, name: &str) -> Sym {
+        let s = Sym(self.len() as u32);
+        self.own.push(name.into());
+        s
+    }
+    /// Makes every name shared (the end of a file's lowering).
+    pub(crate) fn freeze(&mut self) {
+        if !self.own.is_empty() {
+            let mut all: Vec<Box<str>> = self.shared.iter().cloned().collect();
+            all.append(&mut self.own);
+            self.shared = all.into();
+        }
+    }
+    pub fn shared(&self) -> &Arc<[Box<str>]> {
+        &self.shared
+    }
+    /// Every name with its symbol.
+    pub fn iter(&self) -> impl Iterator<Item = (Sym, &str)> {
+        self.shared
+            .iter()
+            .chain(&self.own)
+            .enumerate()
+            .map(|(i, n)| (Sym(i as u32), &**n))
+    }
 }
 
 /// A type as written: paths with the last segment's type arguments, references, tuples,
@@ -343,7 +404,7 @@ pub struct FileModel {
     /// The module the file is, for `module::function` paths (its stem, or its directory for
     /// `mod.rs`/`lib.rs`/`main.rs`).
     pub module: String,
-    pub names: Vec<Box<str>>,
+    pub names: Names,
     pub scope: FileScope,
     pub items: Vec<Item>,
     /// Every function and method with a body, in source order (nested ones after their
@@ -353,6 +414,8 @@ pub struct FileModel {
     pub statics: Vec<StaticDecl>,
     /// Functions and test code by line, for baselines and test-code handling.
     pub regions: Vec<Region>,
+    /// For the model of a macro's arguments (`lower::lower_macro`): those arguments.
+    pub macro_root: Option<MacroArgs>,
 
     pub(crate) exprs: Vec<Expr>,
     pub(crate) expr_spans: Vec<Span>,
@@ -374,7 +437,7 @@ pub struct FileModel {
 
 impl FileModel {
     pub fn name(&self, s: Sym) -> &str {
-        &self.names[s.index()]
+        self.names.get(s)
     }
     pub fn expr(&self, id: ExprId) -> Expr {
         self.exprs[id.index()]
@@ -504,7 +567,7 @@ impl FileModel {
                 .iter()
                 .map(|f| f.sig.params.len() * size_of::<Param>())
                 .sum::<usize>();
-        let names: usize = self.names.iter().map(|n| n.len() + 16).sum();
+        let names: usize = self.names.iter().map(|(_, n)| n.len() + 16).sum();
         items
             + names
             + self.exprs.capacity() * size_of::<Expr>()

@@ -1,7 +1,9 @@
 //! Walks over a body's expressions, for the questions that look at a whole subtree (does it
 //! take a reference, can this loop end, which names does a closure use).
 
-use super::{BlockId, Expr, ExprId, FileModel, MacroArgs, Pat, PatId, Stmt, Sym, TypeExpr};
+use super::{
+    BlockId, Expr, ExprId, FileModel, MacroArgs, MacroCall, Pat, PatId, Stmt, Sym, TypeExpr,
+};
 
 /// Visits `e` and the expressions inside it, pre-order. `f` says whether to go into an
 /// expression's parts; macro arguments are visited only with `macros`.
@@ -134,7 +136,7 @@ fn macro_exprs(m: &FileModel, i: u32, f: &mut dyn FnMut(ExprId) -> bool) {
             exprs(m, elem, true, f);
             exprs(m, len, true, f);
         }
-        MacroArgs::Idents(_) => {}
+        MacroArgs::Idents(_) | MacroArgs::Lazy { .. } => {}
     }
 }
 
@@ -170,8 +172,9 @@ pub fn each_pat(m: &FileModel, p: PatId, f: &mut dyn FnMut(PatId)) {
 }
 
 /// Every name written inside an expression: paths, fields, methods, patterns, types and
-/// macro arguments. What a closure or an async block can capture is among these.
-pub fn names_in(m: &FileModel, e: ExprId) -> Vec<Sym> {
+/// macro arguments (`lazy` gives those of arguments left unparsed). What a closure or an async
+/// block can capture is among these.
+pub fn names_in(m: &FileModel, e: ExprId, lazy: &dyn Fn(&MacroCall) -> Vec<Sym>) -> Vec<Sym> {
     let mut out = Vec::new();
     exprs(m, e, true, &mut |x| {
         match m.expr(x) {
@@ -182,7 +185,7 @@ pub fn names_in(m: &FileModel, e: ExprId) -> Vec<Sym> {
                 out.extend_from_slice(m.syms(path));
                 out.extend(m.list(fields).iter().map(|&f| m.field_init(f).member));
             }
-            Expr::Macro(i) => macro_names(m, i, &mut out),
+            Expr::Macro(i) => macro_names(m, i, lazy, &mut out),
             Expr::Closure { params, .. } => {
                 for p in m.pats_of(params) {
                     pat_names(m, p, &mut out);
@@ -191,7 +194,7 @@ pub fn names_in(m: &FileModel, e: ExprId) -> Vec<Sym> {
             Expr::Let { pat, .. } => pat_names(m, pat, &mut out),
             Expr::ForLoop { pat, body, .. } => {
                 pat_names(m, pat, &mut out);
-                block_names(m, body, &mut out);
+                block_names(m, body, lazy, &mut out);
             }
             Expr::Match { arms, .. } => {
                 for &a in m.list(arms) {
@@ -201,8 +204,8 @@ pub fn names_in(m: &FileModel, e: ExprId) -> Vec<Sym> {
             Expr::Block { block, .. }
             | Expr::Async { block, .. }
             | Expr::Loop { body: block }
-            | Expr::While { body: block, .. } => block_names(m, block, &mut out),
-            Expr::If { then, .. } => block_names(m, then, &mut out),
+            | Expr::While { body: block, .. } => block_names(m, block, lazy, &mut out),
+            Expr::If { then, .. } => block_names(m, then, lazy, &mut out),
             _ => {}
         }
         true
@@ -211,21 +214,28 @@ pub fn names_in(m: &FileModel, e: ExprId) -> Vec<Sym> {
 }
 
 /// The names bound by a block's `let`s and written in its statement macros.
-fn block_names(m: &FileModel, b: BlockId, out: &mut Vec<Sym>) {
+fn block_names(
+    m: &FileModel,
+    b: BlockId,
+    lazy: &dyn Fn(&MacroCall) -> Vec<Sym>,
+    out: &mut Vec<Sym>,
+) {
     for s in m.stmts(b) {
         match s {
             Stmt::Local { pat, .. } => pat_names(m, pat, out),
-            Stmt::Macro(i) => macro_names(m, i, out),
+            Stmt::Macro(i) => macro_names(m, i, lazy, out),
             _ => {}
         }
     }
 }
 
-fn macro_names(m: &FileModel, i: u32, out: &mut Vec<Sym>) {
+fn macro_names(m: &FileModel, i: u32, lazy: &dyn Fn(&MacroCall) -> Vec<Sym>, out: &mut Vec<Sym>) {
     let mac = m.mac(i);
     out.push(mac.name);
-    if let MacroArgs::Idents(l) = mac.args {
-        out.extend_from_slice(m.syms(l));
+    match mac.args {
+        MacroArgs::Idents(l) => out.extend_from_slice(m.syms(l)),
+        MacroArgs::Lazy { .. } => out.extend(lazy(&mac)),
+        MacroArgs::Exprs(_) | MacroArgs::Repeat { .. } => {}
     }
 }
 

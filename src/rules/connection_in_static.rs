@@ -3,7 +3,7 @@
 
 use super::{Family, FileCx, Rule, RuleInfo};
 use crate::diagnostic::Severity;
-use crate::flow::{EventKind, Place, Walker};
+use crate::flow::{EventKind, Expander, Place, Walker};
 use crate::model::StaticVia;
 
 pub struct ConnectionInStatic;
@@ -34,7 +34,8 @@ impl Rule for ConnectionInStatic {
                 format!("this type holds a {}", held.kind.noun()),
             )];
             if let Some(init) = decl.init {
-                let mut w = Walker::new(cx.index, cx.model, cx.file, None);
+                let ex = Expander::new(cx.model, Some(cx.source));
+                let mut w = Walker::new(cx.index, cx.model, &ex, cx.file, None);
                 if let Some(origin) = w.expr(init).origin {
                     labels.push((origin, format!("the {} is acquired here", held.kind.noun())));
                 }

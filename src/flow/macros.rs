@@ -1,0 +1,76 @@
+//! Macro arguments the flow needs: parsed from the file's text when a walk reaches a macro
+//! while it follows something (most macros are logging and formatting, walked only then).
+
+use crate::lower::{idents_of, lower_macro};
+use crate::model::{FileModel, MacroArgs, MacroCall, Sym};
+use crate::source::SourceFile;
+use rustc_hash::FxHashMap;
+use std::cell::OnceCell;
+use typed_arena::Arena;
+
+/// Parses the arguments of a file's macros on demand. The models it makes live as long as it
+/// does, so a walk can switch to one while it walks the arguments.
+pub struct Expander<'a> {
+    base: &'a FileModel,
+    /// The file's text; without it, unparsed arguments stay unknown.
+    source: Option<&'a SourceFile>,
+    /// The file's names by text, built on first use.
+    names: OnceCell<FxHashMap<&'a str, Sym>>,
+    models: Arena<FileModel>,
+}
+
+impl<'a> Expander<'a> {
+    pub fn new(base: &'a FileModel, source: Option<&'a SourceFile>) -> Expander<'a> {
+        Expander {
+            base,
+            source,
+            names: OnceCell::new(),
+            models: Arena::new(),
+        }
+    }
+
+    fn names(&self) -> &FxHashMap<&'a str, Sym> {
+        let base: &'a FileModel = self.base;
+        self.names
+            .get_or_init(|| base.names.iter().map(|(s, n)| (n, s)).collect())
+    }
+
+    /// The text between a macro's delimiters, and where it starts.
+    fn text(&self, mac: &MacroCall) -> Option<(&'a str, crate::model::Pos)> {
+        let MacroArgs::Lazy { from, to } = mac.args else {
+            return None;
+        };
+        let source = self.source?;
+        let a = source.offset(from.line as usize, from.col as usize);
+        let b = source.offset(to.line as usize, to.col as usize);
+        Some((source.text.get(a..b.max(a))?, from))
+    }
+
+    /// A macro's arguments and the model they live in: the file's own when they were parsed
+    /// with it, a model of their own otherwise.
+    pub fn args(&'a self, m: &'a FileModel, mac: &MacroCall) -> (&'a FileModel, MacroArgs) {
+        if !matches!(mac.args, MacroArgs::Lazy { .. }) {
+            return (m, mac.args);
+        }
+        match self.text(mac) {
+            Some((text, from)) => {
+                let side: &'a FileModel =
+                    self.models
+                        .alloc(lower_macro(self.base, self.names(), text, from));
+                let root = side
+                    .macro_root
+                    .unwrap_or(MacroArgs::Exprs(Default::default()));
+                (side, root)
+            }
+            None => (m, MacroArgs::Exprs(Default::default())),
+        }
+    }
+
+    /// The names of the file among a macro's identifiers (for what a task captures).
+    pub fn idents(&self, mac: &MacroCall) -> Vec<Sym> {
+        match self.text(mac) {
+            Some((text, _)) => idents_of(self.names(), text),
+            None => Vec::new(),
+        }
+    }
+}
