@@ -68,3 +68,9 @@ impl Finding {
 
 /// The diagnostic code used when a file cannot be checked (unreadable, not UTF-8, not Rust).
 pub const PARSE_ERROR: &str = "parse-error";
+
+/// A suppression that suppresses nothing.
+pub const UNUSED_SUPPRESSION: &str = "unused-suppression";
+
+/// A suppression that is malformed, lacks a reason or names no known rule.
+pub const INVALID_SUPPRESSION: &str = "invalid-suppression";

@@ -7,6 +7,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod engine;
 pub mod flow;
+pub mod ids;
 pub mod index;
 pub mod lower;
 pub mod model;

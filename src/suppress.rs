@@ -12,19 +12,15 @@
 //!
 //! Suppressions filter findings after the engine ran; rules never see them.
 
-use crate::config::{known_id, unknown_id_help};
 use crate::diagnostic::{Finding, Label, Severity, Span, PARSE_ERROR};
 use crate::engine::{Input, Outcome};
+use crate::ids::{known_id, unknown_id_help};
 use crate::source::SourceFile;
 use rayon::prelude::*;
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-/// A suppression that matched no finding of a rule that ran.
-pub const UNUSED_SUPPRESSION: &str = "unused-suppression";
-/// A suppression comment that cannot be applied: no reason, unknown rule id, malformed, or
-/// `allow-file` below the file's header.
-pub const INVALID_SUPPRESSION: &str = "invalid-suppression";
+pub use crate::diagnostic::{INVALID_SUPPRESSION, UNUSED_SUPPRESSION};
 
 const MARKER: &str = "connlint:";
 

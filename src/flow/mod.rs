@@ -9,14 +9,17 @@
 //! first); diverging paths (`return`, `break`, `continue`, `panic!`) do not count.
 //!
 //! The walk is split by concern: `walker` (the walker and what it holds), `state` (the held
-//! set, bindings, branch merges), `exprs` (statements and control flow), `calls` (calls and
-//! methods: acquisitions, moves, crate-local calls), `closures` (closures, async blocks,
-//! macros), `patterns` (parameters and bindings), `settings` (pool options as written), and
-//! `bodies` (which functions get a full walk).
+//! set, bindings, branch merges), `exprs` (statements, blocks, places), `control` (branches,
+//! loops, exits), `calls` and `path_calls` (method and path calls: acquisitions, moves,
+//! crate-local calls, spawns), `closures` (closures, async blocks, macros), `macros` (macro
+//! arguments parsed on demand), `patterns` (parameters and bindings), `settings` (pool options
+//! as written), `bodies` (which functions get a full walk) and `summary` (what each function
+//! does for the crate-wide picture).
 
 mod bodies;
 mod calls;
 mod closures;
+mod control;
 mod exprs;
 mod macros;
 mod path_calls;

@@ -3,11 +3,11 @@
 //! secondary labels, and a stable fingerprint (the baseline key) so alerts survive line moves.
 
 use crate::baseline::Keyer;
-use crate::config::DIAGNOSTIC_IDS;
 use crate::diagnostic::{Finding, Severity, Span, PARSE_ERROR};
+use crate::diagnostic::{INVALID_SUPPRESSION, UNUSED_SUPPRESSION};
 use crate::engine::Outcome;
+use crate::ids::DIAGNOSTIC_IDS;
 use crate::rules;
-use crate::suppress::{INVALID_SUPPRESSION, UNUSED_SUPPRESSION};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::Path;

@@ -1,0 +1,294 @@
+//! Control flow: branches (`if`, `match`) merge what is held on each path, loops run their
+//! body once with what holds on entry, and exits (`return`, an endless `loop`) end what the
+//! bindings own.
+
+use super::state::Snap;
+use super::{DropHow, EventKind, Value, Walker};
+use crate::model::{visit, BlockId, Expr, ExprId, FileModel, List, Pat, Stmt};
+
+impl Walker<'_> {
+    pub(super) fn if_expr(&mut self, cond: ExprId, then: BlockId, els: Option<ExprId>) -> Value {
+        // `if let` bindings live in the then-branch only.
+        self.push_scope();
+        self.expr(cond);
+        let start = self.snapshot();
+        let then = self.block(then);
+        self.pop_scope();
+        let after_then = self.snapshot();
+        self.restore(&start);
+        let other = els.map(|e| self.expr(e));
+        let after_else = self.snapshot();
+        self.join(after_then, after_else);
+        let mut out = if then.ty.is_unknown() {
+            other.unwrap_or_default()
+        } else {
+            then
+        };
+        out.direct = false;
+        out
+    }
+
+    pub(super) fn match_expr(&mut self, scrut_e: ExprId, arms: List) -> Value {
+        let scrut = self.expr(scrut_e);
+        let ids = self.take(&scrut);
+        let start = self.snapshot();
+        let mut merged: Option<Snap> = None;
+        let mut out = Value::default();
+        for i in 0..arms.len() {
+            let arm = self.m.arm(self.m.list(arms)[i]);
+            self.restore(&start);
+            let v = self.scoped(|w| {
+                w.arm_binding = true;
+                w.bind(
+                    arm.pat,
+                    Value {
+                        holds: ids.clone(),
+                        ..scrut.clone()
+                    },
+                );
+                if let Pat::Guard { guard, .. } = w.m.pat(arm.pat) {
+                    w.expr(guard);
+                }
+                // What the arm evaluates to leaves the arm's scope with it.
+                let v = w.expr(arm.body);
+                let holds = w.take(&v);
+                Value {
+                    holds,
+                    direct: false,
+                    ..v
+                }
+            });
+            if out.ty.is_unknown() && self.state.reachable {
+                out = v;
+            }
+            let end = self.snapshot();
+            merged = Some(match merged {
+                None => end,
+                Some(m) => {
+                    self.join(m, end);
+                    self.snapshot()
+                }
+            });
+        }
+        if let Some(m) = merged {
+            self.restore(&m);
+        }
+        out.direct = false;
+        out
+    }
+
+    pub(super) fn loop_expr(&mut self, e: ExprId, body: BlockId) -> Value {
+        let span = self.m.expr_span(e);
+        let exits = LoopExits::of(self.m, body);
+        if !exits.any {
+            let held = self.held_snapshot();
+            self.push_event(
+                EventKind::EndlessLoop { held },
+                span,
+                Vec::new(),
+                None,
+                Value::default(),
+            );
+        }
+        let start = self.snapshot();
+        self.break_values.push(Vec::new());
+        // `loop { match connect().await { Ok(c) => break c, .. } }` retries until one
+        // connection succeeds: not one per iteration.
+        let retry = exits.breaks_with_value;
+        self.in_loop(span, |w| {
+            if retry {
+                w.ctx.loop_at = None;
+                w.ctx.loop_depth -= 1;
+            }
+            w.block(body)
+        });
+        let broke = self.break_values.pop().unwrap_or_default();
+        let end = self.snapshot();
+        self.join(start, end);
+        // Only a `break` leaves a `loop`; what it carries is the loop's value.
+        self.state.reachable = exits.breaks;
+        for id in &broke {
+            if let Some(h) = self.state.maybe.get(id).cloned() {
+                self.state.held.insert(*id, h);
+            }
+        }
+        self.pending.extend(broke.iter().copied());
+        Value {
+            holds: broke,
+            ..Value::default()
+        }
+    }
+
+    pub(super) fn return_expr(&mut self, e: ExprId, value: Option<ExprId>) -> Value {
+        let span = self.m.expr_span(e);
+        let mut error_exit = false;
+        if let Some(x) = value {
+            error_exit = is_error_value(self.m, x);
+            let v = self.expr(x);
+            // Handed to the caller.
+            let ids = self.take(&v);
+            self.pool_fate(&ids, || "returned to the caller".to_string());
+            self.pending.retain(|p| !ids.contains(p));
+            self.release(&ids);
+        }
+        self.manual_exit(span, "`return`");
+        if !error_exit {
+            // A normal exit: what the bindings still own is dropped here.
+            let mut ids: Vec<u32> = self
+                .scopes
+                .iter()
+                .flat_map(|s| s.bindings.iter().flat_map(|(_, b)| b.owns.iter().copied()))
+                .collect();
+            ids.sort_unstable();
+            ids.retain(|id| !self.state.maybe.get(id).is_some_and(|h| h.param));
+            let saved = self.drop_at.replace(span);
+            if self.state.reachable {
+                for id in &ids {
+                    if let Some(h) = self.state.maybe.get(id).cloned() {
+                        let maybe = !self.state.held.contains_key(id);
+                        self.push_event(
+                            EventKind::Dropped {
+                                held: h,
+                                how: DropHow::Return,
+                                maybe,
+                            },
+                            span,
+                            Vec::new(),
+                            None,
+                            Value::default(),
+                        );
+                    }
+                }
+            }
+            self.drop_at = saved;
+        }
+        self.state.reachable = false;
+        Value::default()
+    }
+}
+
+/// `return Err(..)`: an error exit (rollback on drop is the idiom there).
+fn is_error_value(m: &FileModel, e: ExprId) -> bool {
+    match m.expr(e) {
+        Expr::Call { func, .. } => {
+            matches!(m.expr(func), Expr::Path { segs, .. } if m.last(segs) == Some("Err"))
+        }
+        Expr::MethodCall { recv, method, .. } => {
+            m.name(method) == "into" && is_error_value(m, recv)
+        }
+        _ => false,
+    }
+}
+
+/// How a `loop` can end: `break` (of this loop) or `return` anywhere in it.
+struct LoopExits {
+    any: bool,
+    breaks: bool,
+    /// Some `break` carries a value out (a retry loop's result).
+    breaks_with_value: bool,
+}
+
+impl LoopExits {
+    fn of(m: &FileModel, body: BlockId) -> LoopExits {
+        let mut exits = LoopExits {
+            any: false,
+            breaks: false,
+            breaks_with_value: false,
+        };
+        let mut returns = false;
+        fn walk(
+            m: &FileModel,
+            e: ExprId,
+            depth: u32,
+            exits: &mut LoopExits,
+            returns: &mut bool,
+        ) -> bool {
+            match m.expr(e) {
+                Expr::Break { value, labelled } => {
+                    // An unlabeled break inside a nested loop ends that loop, not this one.
+                    if depth == 0 || labelled {
+                        exits.breaks = true;
+                        exits.breaks_with_value |= value.is_some();
+                    }
+                    true
+                }
+                Expr::Return(_) => {
+                    *returns = true;
+                    true
+                }
+                Expr::Loop { body } | Expr::While { body, .. } | Expr::ForLoop { body, .. } => {
+                    if let Expr::While { cond, .. } | Expr::ForLoop { iter: cond, .. } = m.expr(e) {
+                        visit::exprs(m, cond, false, &mut |x| walk(m, x, depth, exits, returns));
+                    }
+                    if let Expr::ForLoop { pat, .. } = m.expr(e) {
+                        visit::each_pat(m, pat, &mut |p| {
+                            if let Pat::Guard { guard, .. } = m.pat(p) {
+                                visit::exprs(m, guard, false, &mut |x| {
+                                    walk(m, x, depth, exits, returns)
+                                });
+                            }
+                        });
+                    }
+                    visit::block_exprs(m, body, false, &mut |x| {
+                        walk(m, x, depth + 1, exits, returns)
+                    });
+                    false
+                }
+                // Closures and async blocks return from themselves, not from the loop.
+                Expr::Closure { .. } | Expr::Async { .. } => false,
+                // `select!` arms can `break`/`return`: look at the tokens.
+                Expr::Macro(i) => {
+                    macro_words(m, i, depth, exits, returns);
+                    true
+                }
+                _ => true,
+            }
+        }
+        fn macro_words(
+            m: &FileModel,
+            i: u32,
+            depth: u32,
+            exits: &mut LoopExits,
+            returns: &mut bool,
+        ) {
+            let mac = m.mac(i);
+            if mac.has_return {
+                *returns = true;
+            }
+            if depth == 0 && mac.has_break {
+                exits.breaks = true;
+            }
+        }
+        for s in m.stmts(body) {
+            match s {
+                Stmt::Macro(i) => macro_words(m, i, 0, &mut exits, &mut returns),
+                _ => {
+                    let mut each = |x: ExprId| walk(m, x, 0, &mut exits, &mut returns);
+                    for_stmt_exprs(m, s, &mut each);
+                }
+            }
+        }
+        exits.any = exits.breaks || returns;
+        exits
+    }
+}
+
+/// Visits (not macro arguments) the expressions of one statement, with `f` deciding descent.
+fn for_stmt_exprs(m: &FileModel, s: Stmt, f: &mut dyn FnMut(ExprId) -> bool) {
+    match s {
+        Stmt::Local {
+            pat, init, diverge, ..
+        } => {
+            visit::each_pat(m, pat, &mut |p| {
+                if let Pat::Guard { guard, .. } = m.pat(p) {
+                    visit::exprs(m, guard, false, f);
+                }
+            });
+            for x in init.into_iter().chain(diverge) {
+                visit::exprs(m, x, false, f);
+            }
+        }
+        Stmt::Expr { expr, .. } => visit::exprs(m, expr, false, f),
+        Stmt::Macro(_) | Stmt::Item => {}
+    }
+}
