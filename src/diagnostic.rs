@@ -35,6 +35,22 @@ pub struct Span {
     pub bytes: (usize, usize),
 }
 
+impl Span {
+    /// The span of a model position range (line 1-based, column 0-based in characters). Its
+    /// byte offsets are filled in later from the file's text ([`Finding::fill_bytes`]).
+    pub fn from_model(span: crate::model::Span) -> Span {
+        let pos = |p: crate::model::Pos| Pos {
+            line: p.line as usize,
+            column: p.col as usize + 1,
+        };
+        Span {
+            start: pos(span.lo),
+            end: pos(span.hi),
+            bytes: (0, 0),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Label {
     pub span: Span,

@@ -51,8 +51,23 @@ struct Lowered {
     model: FileModel,
 }
 
-/// A file's bodies (or the internal error that stopped its analysis), and their summaries.
-type Analysed = (Result<Vec<Body>, Finding>, Vec<Summary>);
+/// A file after the flow: its model, its bodies (or the internal error that stopped its
+/// analysis) and their summaries. Its text is gone.
+struct Analysed {
+    id: FileId,
+    path: PathBuf,
+    model: FileModel,
+    bodies: Result<Vec<Body>, Finding>,
+    summaries: Vec<Summary>,
+}
+
+/// A file after the rules: its findings, and its regions when it has any.
+struct Checked {
+    id: FileId,
+    found: Vec<Finding>,
+    regions: Vec<crate::model::Region>,
+    pools: Vec<crate::pools::PoolEntry>,
+}
 
 /// What reading and lowering one file gave.
 enum Read {
@@ -186,76 +201,92 @@ fn run(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
     );
     index.set_hot_words(hot);
     timer.lap("index");
-    let analysed: Vec<Analysed> = files
-        .par_iter()
+    // The text is needed by the flow (which functions to walk, macro arguments) and then only
+    // for files with findings, which are read again at the end: each file's text is dropped
+    // as soon as its bodies are walked.
+    let mut analysed: Vec<Analysed> = files
+        .into_par_iter()
         .map(|file| {
+            let Lowered { id, source, model } = file;
             let bodies = catch_unwind(AssertUnwindSafe(|| {
-                flow::analyse_file(&index, file.id, &file.model, Some(&file.source))
-            }));
-            match bodies {
+                flow::analyse_file(&index, id, &model, Some(&source))
+            }))
+            .map_err(|panic| internal_error(&source.path, panic));
+            let path = source.path;
+            let summaries = match &bodies {
                 Ok(bodies) => {
-                    let pos = |s| file.source.model_span(s).start;
-                    let summaries = bodies
-                        .iter()
-                        .map(|b| Summary::of(b, &file.source.path, pos))
-                        .collect();
-                    (Ok(bodies), summaries)
+                    let pos = |s| crate::diagnostic::Span::from_model(s).start;
+                    bodies.iter().map(|b| Summary::of(b, &path, pos)).collect()
                 }
-                Err(panic) => (Err(internal_error(&file.source, panic)), Vec::new()),
+                Err(_) => Vec::new(),
+            };
+            Analysed {
+                id,
+                path,
+                model,
+                bodies,
+                summaries,
             }
         })
         .collect();
-    let (bodies, summaries): (Vec<_>, Vec<_>) = analysed.into_iter().unzip();
-    let acquirers = Acquirers::compute(summaries.into_iter().flatten().collect());
+    let acquirers = Acquirers::compute(
+        analysed
+            .iter_mut()
+            .flat_map(|a| std::mem::take(&mut a.summaries))
+            .collect(),
+    );
     timer.lap("flow+summaries");
 
     // 4. Run the rules.
-    let files_parsed = files.len();
-    let checked: Vec<(
-        Vec<Finding>,
-        Option<SourceFile>,
-        Vec<crate::pools::PoolEntry>,
-    )> = files
+    let files_parsed = analysed.len();
+    let checked: Vec<Checked> = analysed
         .into_par_iter()
-        .zip(bodies)
-        .map(|(file, bodies)| {
+        .map(|file| {
             let mut pools = Vec::new();
-            let found = match bodies {
-                Err(failure) => vec![failure],
+            let found = match &file.bodies {
+                Err(failure) => vec![failure.clone()],
                 Ok(bodies) => catch_unwind(AssertUnwindSafe(|| {
-                    pools.extend(crate::pools::inventory(knowledge, &file.source, &bodies));
-                    let mut cx = FileCx::new(
-                        &index,
-                        &acquirers,
-                        file.id,
-                        &file.source,
-                        &file.model,
-                        &bodies,
-                    );
+                    pools.extend(crate::pools::inventory(knowledge, &file.path, bodies));
+                    let mut cx =
+                        FileCx::new(&index, &acquirers, file.id, &file.path, &file.model, bodies);
                     cx.timeouts = settings.timeouts;
                     rules::run(&mut cx, settings.enabled);
                     cx.findings
                 }))
-                .unwrap_or_else(|panic| vec![internal_error(&file.source, panic)]),
+                .unwrap_or_else(|panic| vec![internal_error(&file.path, panic)]),
             };
-            let keep = !found.is_empty();
-            let Lowered {
-                mut source, model, ..
-            } = file;
-            source.regions = if keep { model.regions } else { Vec::new() };
-            (found, keep.then_some(source), pools)
+            let regions = if found.is_empty() {
+                Vec::new()
+            } else {
+                file.model.regions
+            };
+            Checked {
+                id: file.id,
+                found,
+                regions,
+                pools,
+            }
         })
         .collect();
     timer.lap("rules");
 
+    // Files with findings are read again, for their snippets, byte offsets and regions.
     let mut sources = HashMap::new();
     let mut pools = Vec::new();
-    for (found, source, p) in checked {
-        findings.extend(found);
-        pools.extend(p);
-        if let Some(s) = source {
-            sources.insert(s.path.clone(), s);
+    for c in checked {
+        pools.extend(c.pools);
+        if c.found.is_empty() {
+            continue;
         }
+        let mut found = c.found;
+        if let Ok(mut src) = read(&inputs[c.id]) {
+            for f in &mut found {
+                src.fill_bytes(f);
+            }
+            src.regions = c.regions;
+            sources.insert(src.path.clone(), src);
+        }
+        findings.extend(found);
     }
     timer.note(&format!("{files_parsed} of {} files parsed", inputs.len()));
     // Parse errors need their text too, for the snippet.
@@ -306,7 +337,7 @@ fn lower(id: FileId, source: SourceFile) -> Read {
                 format!("could not parse: {}", e.message),
             ))
         }
-        Err(panic) => Read::Failed(internal_error(&source, panic)),
+        Err(panic) => Read::Failed(internal_error(&source.path, panic)),
     }
 }
 
@@ -455,14 +486,14 @@ fn file_error(path: &std::path::Path, at: Option<Span>, message: String) -> Find
     }
 }
 
-fn internal_error(source: &SourceFile, panic: Box<dyn std::any::Any + Send>) -> Finding {
+fn internal_error(path: &std::path::Path, panic: Box<dyn std::any::Any + Send>) -> Finding {
     let what = panic
         .downcast_ref::<&str>()
         .map(|s| s.to_string())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".into());
     file_error(
-        &source.path,
+        path,
         None,
         format!("internal error while checking this file ({what}); please report it"),
     )

@@ -252,7 +252,7 @@ fn describe(e: &Effective) -> Shown {
 /// The pools built in one analysed file.
 pub fn inventory(
     k: &Knowledge,
-    source: &crate::source::SourceFile,
+    path: &std::path::Path,
     bodies: &[crate::flow::Body],
 ) -> Vec<PoolEntry> {
     let mut out = Vec::new();
@@ -268,9 +268,9 @@ pub fn inventory(
             else {
                 continue;
             };
-            let at = source.model_span(ev.span).start;
+            let at = crate::diagnostic::Span::from_model(ev.span).start;
             out.push(PoolEntry {
-                path: source.path.display().to_string(),
+                path: path.display().to_string(),
                 line: at.line,
                 column: at.column,
                 library: k.profile(*pool).name.clone(),

@@ -85,6 +85,19 @@ impl SourceFile {
         }
     }
 
+    /// Fills in the byte offsets of a finding's spans from their positions.
+    pub fn fill_bytes(&self, f: &mut crate::diagnostic::Finding) {
+        let fill = |s: &mut Span| {
+            let a = self.offset(s.start.line, s.start.column.saturating_sub(1));
+            let b = self.offset(s.end.line, s.end.column.saturating_sub(1));
+            s.bytes = (a, b.max(a));
+        };
+        fill(&mut f.primary.span);
+        for l in &mut f.secondary {
+            fill(&mut l.span);
+        }
+    }
+
     /// A span covering a byte range.
     pub fn byte_span(&self, start: usize, end: usize) -> Span {
         Span {

@@ -473,6 +473,10 @@ impl Walker<'_> {
         mark: usize,
     ) {
         let held = self.unused(before, mentioned);
+        // Only what is held across it makes an await matter to a rule.
+        if held.is_empty() {
+            return;
+        }
         let mut callees = Vec::new();
         let mut acquires = false;
         for ev in &self.events[mark..] {

@@ -82,7 +82,8 @@ impl<'a> Walker<'a> {
         }
     }
 
-    pub fn into_events(self) -> Vec<Event> {
+    pub fn into_events(mut self) -> Vec<Event> {
+        self.events.shrink_to_fit();
         self.events
     }
 

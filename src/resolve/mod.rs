@@ -84,8 +84,8 @@ pub struct Resolved {
     pub role: Role,
     /// The library type the call is made on (methods) or through (`Object::take`).
     pub on: Option<TypeId>,
-    pub effect: Option<String>,
-    pub note: Option<String>,
+    pub effect: Option<&'static str>,
+    pub note: Option<&'static str>,
     pub blocking: bool,
 }
 
@@ -126,8 +126,8 @@ impl Types<'_> {
                     let resolved = Resolved {
                         role: def.role,
                         on: Some(*id),
-                        effect: def.effect.clone(),
-                        note: def.note.clone(),
+                        effect: def.effect.as_deref(),
+                        note: def.note.as_deref(),
                         blocking: def.blocking,
                     };
                     return (ty, Some(resolved));
@@ -237,11 +237,11 @@ impl Types<'_> {
         } else {
             Ty::Unknown
         };
-        let resolved = |f: &crate::profile::FnDef, on: Option<TypeId>| Resolved {
+        let resolved = |f: &'static crate::profile::FnDef, on: Option<TypeId>| Resolved {
             role: f.role,
             on,
-            effect: f.effect.clone(),
-            note: f.note.clone(),
+            effect: f.effect.as_deref(),
+            note: f.note.as_deref(),
             blocking: f.blocking,
         };
         match owner {

@@ -34,7 +34,7 @@ impl Rule for ConnectionInStatic {
                 format!("this type holds a {}", held.kind.noun()),
             )];
             if let Some(init) = decl.init {
-                let ex = Expander::new(cx.model, Some(cx.source));
+                let ex = Expander::new(cx.model, None);
                 let mut w = Walker::new(cx.index, cx.model, &ex, cx.file, None);
                 if let Some(origin) = w.expr(init).origin {
                     labels.push((origin, format!("the {} is acquired here", held.kind.noun())));

@@ -53,7 +53,7 @@ impl Rule for DetachedConnection {
                         )
                     })
                     .unwrap_or_else(|| "pooled connection".into());
-                let consequence = match def.effect.as_deref() {
+                let consequence = match def.effect {
                     Some("capacity-lost") => "the pool keeps counting it as checked out, so the pool's capacity drops by one for good on every call",
                     _ => "the pool stops counting it and may open a replacement, so the application can hold more connections than the pool's maximum",
                 };

@@ -1,11 +1,10 @@
 //! The rule catalogue. One rule = one file here + `lints/<id>.md` + `fixtures/<id>/`; a meta test
 //! keeps the three in step.
 
-use crate::diagnostic::{Finding, Label, Severity};
+use crate::diagnostic::{self, Finding, Label, Severity};
 use crate::flow::{Acquirers, Body, HeldRef, Value};
 use crate::index::{CrateIndex, FileId};
 use crate::model::{FileModel, Span, Sym};
-use crate::source::SourceFile;
 use crate::types::Held;
 
 mod accumulated_connections;
@@ -96,7 +95,8 @@ pub struct FileCx<'a> {
     /// Crate-local functions that acquire, and those run as background tasks.
     pub acquirers: &'a Acquirers,
     pub file: FileId,
-    pub source: &'a SourceFile,
+    /// The file, as reached from the user's argument.
+    pub path: &'a std::path::Path,
     pub model: &'a FileModel,
     pub bodies: &'a [Body],
     pub findings: Vec<Finding>,
@@ -110,7 +110,7 @@ impl<'a> FileCx<'a> {
         index: &'a CrateIndex,
         acquirers: &'a Acquirers,
         file: FileId,
-        source: &'a SourceFile,
+        path: &'a std::path::Path,
         model: &'a FileModel,
         bodies: &'a [Body],
     ) -> FileCx<'a> {
@@ -118,7 +118,7 @@ impl<'a> FileCx<'a> {
             index,
             acquirers,
             file,
-            source,
+            path,
             model,
             bodies,
             findings: Vec::new(),
@@ -192,11 +192,11 @@ impl<'a> FileCx<'a> {
     ) {
         let (primary, primary_message) = at;
         let info = self.current.expect("report is called from a rule");
-        let primary_span = self.source.model_span(primary);
+        let primary_span = diagnostic::Span::from_model(primary);
         let mut secondary: Vec<Label> = labels
             .into_iter()
             .map(|(s, m)| Label {
-                span: self.source.model_span(s),
+                span: diagnostic::Span::from_model(s),
                 message: m,
             })
             .filter(|l| l.span != primary_span)
@@ -206,7 +206,7 @@ impl<'a> FileCx<'a> {
             rule: info.id,
             severity: info.default,
             message,
-            path: self.source.path.clone(),
+            path: self.path.to_path_buf(),
             primary: Label {
                 span: primary_span,
                 message: primary_message,

@@ -64,7 +64,7 @@ impl Rule for NestedAcquire {
                 let Some(first) = holders.first() else {
                     continue;
                 };
-                let pos = cx.source.model_span(ev.span).start;
+                let pos = crate::diagnostic::Span::from_model(ev.span).start;
                 if !seen.insert(pos) {
                     continue;
                 }

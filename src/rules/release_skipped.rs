@@ -32,11 +32,10 @@ impl Rule for ReleaseSkipped {
                     continue;
                 };
                 for (origin, release) in open {
-                    let at = cx.source.model_span(*origin).start;
-                    match by_origin
-                        .iter_mut()
-                        .find(|(o, r, _)| cx.source.model_span(*o).start == at && r == release)
-                    {
+                    let at = crate::diagnostic::Span::from_model(*origin).start;
+                    match by_origin.iter_mut().find(|(o, r, _)| {
+                        crate::diagnostic::Span::from_model(*o).start == at && r == release
+                    }) {
                         Some((_, _, exits)) => exits.push((ev.span, how)),
                         None => by_origin.push((*origin, release.clone(), vec![(ev.span, how)])),
                     }
