@@ -234,6 +234,7 @@ fn run(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
             .iter_mut()
             .flat_map(|a| std::mem::take(&mut a.summaries))
             .collect(),
+        &index,
     );
     timer.lap("flow+summaries");
 

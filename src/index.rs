@@ -11,23 +11,17 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 pub type FileId = usize;
 
-/// How other code refers to a function: a free function by name, a method or associated
-/// function by its type and name.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum CalleeKey {
-    Fn(String),
-    /// A free function whose name is defined in several files: the file disambiguates.
-    FnIn(String, usize),
-    Method(String, String),
-}
+/// A crate-local function or method as other code calls it: a free function by name (and by
+/// file when several files define the name), a method or associated function by its type and
+/// name. The index numbers them; [`CrateIndex::callee_name`] gives the name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CalleeKey(u32);
 
-impl std::fmt::Display for CalleeKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            CalleeKey::Fn(n) | CalleeKey::FnIn(n, _) => write!(f, "{n}"),
-            CalleeKey::Method(t, n) => write!(f, "{t}::{n}"),
-        }
-    }
+/// The keys of a free function's name: one, or one per file that defines it.
+#[derive(Debug, Clone)]
+enum FnKeys {
+    One(CalleeKey),
+    PerFile(Vec<(FileId, CalleeKey)>),
 }
 
 /// A type as written, without spans: syn's trees cannot leave the thread that parsed them, and
@@ -175,10 +169,11 @@ impl FileFacts {
 }
 
 /// What the flow asks about a crate-local method.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 struct MethodFacts {
     ret: Option<Ty>,
     takes_self: bool,
+    key: CalleeKey,
 }
 
 /// A function or method signature, kept until return types are resolved.
@@ -227,6 +222,13 @@ pub struct CrateIndex {
     method_ret: HashMap<(String, String), Ty>,
     /// Crate-local methods by type, then name: look-ups without allocating.
     methods_by_owner: HashMap<String, HashMap<String, MethodFacts>>,
+    /// The keys of crate-local free functions, by name.
+    fn_keys: HashMap<String, FnKeys>,
+    /// Every key's name (`helper`, `Type::method`), by key.
+    callee_names: Vec<String>,
+    /// Every key's place in the order of names: free functions first (then by file), then
+    /// methods by type and name.
+    callee_order: Vec<(u8, String, String, FileId)>,
     static_ty: HashMap<String, Ty>,
     holds: HashMap<String, Held>,
     /// Manual acquire/release pairs declared in configuration (`[[release]]`).
@@ -315,6 +317,9 @@ impl CrateIndex {
             fn_ret: HashMap::new(),
             method_ret: HashMap::new(),
             methods_by_owner: HashMap::new(),
+            fn_keys: HashMap::new(),
+            callee_names: Vec::new(),
+            callee_order: Vec::new(),
             static_ty: HashMap::new(),
             holds: HashMap::new(),
             holds_direct: HashMap::new(),
@@ -403,10 +408,36 @@ impl CrateIndex {
         }
         self.field_ty = field_ty;
         self.fn_ret = fn_ret;
+        let mut names = Vec::new();
+        let mut order = Vec::new();
+        let mut key = |name: String, sort: (u8, String, String, FileId)| {
+            names.push(name);
+            order.push(sort);
+            CalleeKey(names.len() as u32 - 1)
+        };
+        let mut fn_keys = HashMap::new();
+        for (name, defs) in &self.fns {
+            let first = defs.first().map_or(0, |d| d.file);
+            let keys = if defs.iter().all(|d| d.file == first) {
+                FnKeys::One(key(name.clone(), (0, name.clone(), String::new(), 0)))
+            } else {
+                let mut files: Vec<FileId> = defs.iter().map(|d| d.file).collect();
+                files.sort_unstable();
+                files.dedup();
+                FnKeys::PerFile(
+                    files
+                        .into_iter()
+                        .map(|f| (f, key(name.clone(), (1, name.clone(), String::new(), f))))
+                        .collect(),
+                )
+            };
+            fn_keys.insert(name.clone(), keys);
+        }
         for ((owner, m), defs) in &self.methods {
             let facts = MethodFacts {
                 ret: method_ret.get(&(owner.clone(), m.clone())).cloned(),
                 takes_self: defs.iter().any(|d| d.self_by_value),
+                key: key(format!("{owner}::{m}"), (2, owner.clone(), m.clone(), 0)),
             };
             self.methods_by_owner
                 .entry(owner.clone())
@@ -414,6 +445,9 @@ impl CrateIndex {
                 .insert(m.clone(), facts);
         }
         self.method_ret = method_ret;
+        self.fn_keys = fn_keys;
+        self.callee_names = names;
+        self.callee_order = order;
         self.static_ty = static_ty;
         // What each local struct holds, to a fixed point (structs nest).
         self.holds = self.struct_holdings(false);
@@ -487,7 +521,7 @@ impl CrateIndex {
                     if guard && h.kind == Kind::Raw {
                         h.kind = Kind::Connection;
                     }
-                    h.wrapper.get_or_insert_with(|| name.clone());
+                    h.wrapper.get_or_insert_with(|| name.as_str().into());
                     found.insert(name.clone(), h);
                     changed = true;
                 }
@@ -555,15 +589,27 @@ impl CrateIndex {
     /// file defines it, by name and file when several do and `file` is one of them, and not
     /// at all (unknown callee) otherwise.
     pub fn fn_key(&self, name: &str, file: FileId) -> Option<CalleeKey> {
-        let defs = self.fns.get(name)?;
-        let first = defs.first()?.file;
-        if defs.iter().all(|d| d.file == first) {
-            Some(CalleeKey::Fn(name.to_string()))
-        } else if defs.iter().any(|d| d.file == file) {
-            Some(CalleeKey::FnIn(name.to_string(), file))
-        } else {
-            None
+        match self.fn_keys.get(name)? {
+            FnKeys::One(k) => Some(*k),
+            FnKeys::PerFile(keys) => keys.iter().find(|(f, _)| *f == file).map(|(_, k)| *k),
         }
+    }
+
+    /// The key of the crate-local method `name` of `owner`, if there is one.
+    pub fn method_key(&self, owner: &str, name: &str) -> Option<CalleeKey> {
+        Some(self.methods_by_owner.get(owner)?.get(name)?.key)
+    }
+
+    /// Where a key sorts among the others, by name.
+    pub fn callee_order(&self, key: CalleeKey) -> &(u8, String, String, FileId) {
+        &self.callee_order[key.0 as usize]
+    }
+
+    /// A key's name: `helper`, `Type::method`.
+    pub fn callee_name(&self, key: CalleeKey) -> &str {
+        self.callee_names
+            .get(key.0 as usize)
+            .map_or("?", String::as_str)
     }
 
     /// The key of a bare call `name(..)` in `file`: a function defined in the same file, or in

@@ -258,16 +258,16 @@ pub fn inventory(
     let mut out = Vec::new();
     for body in bodies {
         for ev in &body.events {
-            let crate::flow::EventKind::PoolBuilt {
+            let crate::flow::EventKind::PoolBuilt(built) = &ev.kind else {
+                continue;
+            };
+            let crate::flow::PoolBuiltEvent {
                 pool,
                 builder,
                 settings,
                 fate,
                 ..
-            } = &ev.kind
-            else {
-                continue;
-            };
+            } = &**built;
             let at = crate::diagnostic::Span::from_model(ev.span).start;
             out.push(PoolEntry {
                 path: path.display().to_string(),

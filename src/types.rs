@@ -94,5 +94,5 @@ impl Ty {
 pub struct Held {
     pub kind: Kind,
     pub ty: TypeId,
-    pub wrapper: Option<String>,
+    pub wrapper: Option<std::sync::Arc<str>>,
 }

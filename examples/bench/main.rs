@@ -31,10 +31,6 @@ mod scale;
 use measure::{Child, Measure};
 use std::path::PathBuf;
 
-// The same allocator as the connlint binary, for parse and check alike.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 const STACK_SIZE: usize = 256 << 20;
 
 fn main() {

@@ -1,6 +1,6 @@
 //! Which bodies get a full walk, and the light pass for the others.
 
-use super::{Body, CalleeKey, Ctx, Event, EventKind, Expander, Value, Walker};
+use super::{Body, CalleeKey, Ctx, Event, EventKind, Expander, Walker};
 use crate::index::{CrateIndex, FileId};
 use crate::model::{visit, BlockId, Expr, FileModel, FnDef};
 use crate::source::SourceFile;
@@ -24,10 +24,8 @@ pub fn analyse_file(
         let self_ty = f.owner.map(|o| m.name(o).to_string());
         let name = m.name(f.sig.name).to_string();
         let key = match &self_ty {
-            Some(t) => CalleeKey::Method(t.clone(), name.clone()),
-            None => idx
-                .fn_key(&name, file)
-                .unwrap_or(CalleeKey::Fn(name.clone())),
+            Some(t) => idx.method_key(t, &name),
+            None => idx.fn_key(&name, file),
         };
         let events = if hot(idx, f, self_ty.as_deref(), text) {
             let mut w = Walker::new(idx, m, &ex, file, self_ty);
@@ -79,10 +77,7 @@ fn cold_calls(
                 key,
                 held: Vec::new(),
             },
-            args: Vec::new(),
             span,
-            def: None,
-            result: Value::default(),
             ctx: Ctx::default(),
         })
     };
@@ -93,12 +88,10 @@ fn cold_calls(
                     let path = m.path_strings(segs);
                     let key = match path.as_slice() {
                         [name] => idx.bare_fn_key(name, file),
-                        [.., ty, name] if ty == "Self" => self_ty
-                            .filter(|t| idx.has_method(t, name))
-                            .map(|t| CalleeKey::Method(t.to_string(), name.clone())),
-                        [.., ty, name] if idx.has_method(ty, name) => {
-                            Some(CalleeKey::Method(ty.clone(), name.clone()))
+                        [.., ty, name] if ty == "Self" => {
+                            self_ty.and_then(|t| idx.method_key(t, name))
                         }
+                        [.., ty, name] if idx.has_method(ty, name) => idx.method_key(ty, name),
                         [.., module, name] => idx.fn_key_in(module, name),
                         [] => None,
                     };
@@ -109,11 +102,8 @@ fn cold_calls(
             }
             Expr::MethodCall { recv, method, .. } if m.is_ident(recv, "self") => {
                 let name = m.name(method);
-                if let Some(t) = self_ty.filter(|t| idx.has_method(t, name)) {
-                    push(
-                        CalleeKey::Method(t.to_string(), name.to_string()),
-                        m.expr_span(e),
-                    );
+                if let Some(key) = self_ty.and_then(|t| idx.method_key(t, name)) {
+                    push(key, m.expr_span(e));
                 }
             }
             _ => {}

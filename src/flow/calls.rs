@@ -2,7 +2,10 @@
 //! code; and the manual acquire/release pairs of the configuration.
 
 use super::state::Manual;
-use super::{Acquisition, CalleeKey, DropHow, EventKind, Place, Resolved, Setting, Value, Walker};
+use super::{
+    Acquisition, CalleeKey, DropHow, EventKind, MethodEvent, Place, Resolved, Seen, Setting, Value,
+    Walker,
+};
 use crate::model::{Expr, ExprId, List, Span, Sym};
 use crate::profile::{Kind, Role};
 use crate::resolve::{Types, IDENTITY_METHODS, KEEP_FALLIBLE, LOCK_METHODS, UNWRAP_METHODS};
@@ -335,11 +338,9 @@ impl Walker<'_> {
                         },
                         held,
                         blocking,
+                        on: def.as_ref().and_then(|d| d.on),
                     },
                     span,
-                    Vec::new(),
-                    def.clone(),
-                    Value::default(),
                 );
             }
             Some(Role::Execute) if is_pool => {
@@ -351,11 +352,9 @@ impl Walker<'_> {
                         },
                         held,
                         blocking: false,
+                        on: def.as_ref().and_then(|d| d.on),
                     },
                     span,
-                    Vec::new(),
-                    def.clone(),
-                    Value::default(),
                 );
             }
             _ => {}
@@ -370,11 +369,9 @@ impl Walker<'_> {
                         how: Acquisition::Executor { pool },
                         held,
                         blocking: false,
+                        on: None,
                     },
                     span,
-                    Vec::new(),
-                    None,
-                    Value::default(),
                 );
             }
         }
@@ -387,8 +384,7 @@ impl Walker<'_> {
         );
         if local {
             if let Ty::Local(owner) = recv.ty.settled() {
-                if self.idx.has_method(owner, method) {
-                    let key = CalleeKey::Method(owner.clone(), method.to_string());
+                if let Some(key) = self.idx.method_key(owner, method) {
                     self.local_call(key, &result, true, &before, &mentioned, span);
                 }
             }
@@ -399,16 +395,14 @@ impl Walker<'_> {
             || self.involves_db(&result)
             || args.iter().any(|a| self.involves_db(a))
         {
-            self.push_event(
-                EventKind::Method {
-                    method: method_sym,
-                    recv,
-                },
-                span,
-                args,
+            let seen = EventKind::Method(Box::new(MethodEvent {
+                method: method_sym,
+                recv: Seen::of(&recv),
+                args: args.iter().map(Seen::of).collect(),
                 def,
-                result.clone(),
-            );
+                result: Seen::of(&result),
+            }));
+            self.push_event(seen, span);
         }
         result
     }
@@ -455,28 +449,20 @@ impl Walker<'_> {
         if may_acquire && self.fresh_slot(result) {
             let held = self.unused(before, mentioned);
             let how = Acquisition::Helper {
-                callee: key.to_string(),
+                callee: self.idx.callee_name(key).to_string(),
             };
             self.push_event(
                 EventKind::Acquire {
                     how,
                     held,
                     blocking: false,
+                    on: None,
                 },
                 span,
-                Vec::new(),
-                None,
-                Value::default(),
             );
         }
         let held = self.unused(before, mentioned);
-        self.push_event(
-            EventKind::LocalCall { key, held },
-            span,
-            Vec::new(),
-            None,
-            Value::default(),
-        );
+        self.push_event(EventKind::LocalCall { key, held }, span);
     }
 
     /// A call the profiles say blocks the thread (other than the acquisitions in `except`,
@@ -490,17 +476,16 @@ impl Walker<'_> {
         seen: (&BTreeSet<u32>, &BTreeSet<Sym>),
         span: Span,
     ) {
-        let Some(d) =
-            def.filter(|d| (d.blocking || d.role == Role::Block) && !except.contains(&d.role))
-        else {
+        if !def.is_some_and(|d| (d.blocking || d.role == Role::Block) && !except.contains(&d.role))
+        {
             return;
-        };
+        }
         let held = self.unused(seen.0, seen.1);
         let kind = EventKind::Blocking {
             callee: callee(),
             held,
         };
-        self.push_event(kind, span, Vec::new(), Some(d.clone()), Value::default());
+        self.push_event(kind, span);
     }
 
     /// Is this argument a pool used as the executor of this method (`.execute(&pool)`)?
@@ -545,13 +530,7 @@ impl Walker<'_> {
         if open.is_empty() {
             return;
         }
-        self.push_event(
-            EventKind::ManualExit { open, how },
-            at,
-            Vec::new(),
-            None,
-            Value::default(),
-        );
+        self.push_event(EventKind::ManualExit { open, how }, at);
     }
 
     /// A call that is a configured manual acquire or release (`[[release]]`).

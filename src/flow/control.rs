@@ -82,13 +82,7 @@ impl Walker<'_> {
         let exits = LoopExits::of(self.m, body);
         if !exits.any {
             let held = self.held_snapshot();
-            self.push_event(
-                EventKind::EndlessLoop { held },
-                span,
-                Vec::new(),
-                None,
-                Value::default(),
-            );
+            self.push_event(EventKind::EndlessLoop { held }, span);
         }
         let start = self.snapshot();
         self.break_values.push(Vec::new());
@@ -148,14 +142,11 @@ impl Walker<'_> {
                         let maybe = !self.state.held.contains_key(id);
                         self.push_event(
                             EventKind::Dropped {
-                                held: h,
+                                held: Box::new(h),
                                 how: DropHow::Return,
                                 maybe,
                             },
                             span,
-                            Vec::new(),
-                            None,
-                            Value::default(),
                         );
                     }
                 }

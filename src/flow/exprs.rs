@@ -385,7 +385,7 @@ impl Walker<'_> {
                 return Value {
                     ty: t.clone(),
                     place: Place::Static(name),
-                    pool_key: Some(self.name(name).to_string()),
+                    pool_key: Some(self.name(name).into()),
                     ..Value::default()
                 };
             }
@@ -419,7 +419,10 @@ impl Walker<'_> {
                 self.mention(root);
             }
         }
-        let pool_key = base.pool_key.as_ref().map(|k| format!("{k}.{field}"));
+        let pool_key = base
+            .pool_key
+            .as_ref()
+            .map(|k| format!("{k}.{field}").into());
         Value {
             origin: if self.idx.value_held(&ty).is_some() {
                 base.origin
@@ -481,7 +484,7 @@ impl Walker<'_> {
         let mut acquires = false;
         for ev in &self.events[mark..] {
             match &ev.kind {
-                EventKind::LocalCall { key, .. } => callees.push(key.clone()),
+                EventKind::LocalCall { key, .. } => callees.push(*key),
                 EventKind::Acquire { .. } => acquires = true,
                 _ => {}
             }
@@ -493,9 +496,6 @@ impl Walker<'_> {
                 acquires,
             },
             span,
-            Vec::new(),
-            None,
-            Value::default(),
         );
     }
 

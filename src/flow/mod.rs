@@ -39,6 +39,7 @@ pub use walker::Walker;
 use crate::model::{Span, Sym};
 use crate::profile::{Role, TypeId};
 use crate::types::{Held, Ty};
+use std::sync::Arc;
 
 /// Where a value sits, for rules that care whether it is long-lived.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -68,7 +69,7 @@ pub struct Value {
     /// Held connections this value owns and carries (a fresh acquisition, a moved binding).
     pub holds: Vec<u32>,
     /// For pools: how the code names it (`state.db`, `self.pool`, `POOL`).
-    pub pool_key: Option<String>,
+    pub pool_key: Option<Arc<str>>,
     /// The value is a binding named directly (so using it by value moves the binding).
     pub direct: bool,
     /// Held connections this value works on without owning them (a transaction begun on a
@@ -115,7 +116,7 @@ pub struct HeldRef {
     pub origin: Span,
     pub held: Held,
     /// The pool it came from, as the code names it.
-    pub pool: Option<String>,
+    pub pool: Option<Arc<str>>,
     /// Received by reference or as a request guard: held for the whole body.
     pub param: bool,
     /// A pool or client that was cloned: other handles keep it alive.
@@ -167,21 +168,68 @@ pub struct Setting {
 #[derive(Debug, Clone)]
 pub enum Acquisition {
     /// A checkout or `begin` on a pool (`pool.acquire()`, `pool.get()`).
-    Direct { pool: Option<String> },
+    Direct { pool: Option<Arc<str>> },
     /// The pool used as an executor (`.execute(&pool)`): a checkout for one query.
-    Executor { pool: Option<String> },
+    Executor { pool: Option<Arc<str>> },
     /// A crate-local function or method whose return value holds a connection.
     Helper { callee: String },
     /// A second request guard or extractor parameter that holds a connection.
     Guard { param: String },
 }
 
+/// What a rule sees of a value: its type, where its connection came from, where it sits.
+#[derive(Debug, Clone, Default)]
+pub struct Seen {
+    pub ty: Ty,
+    pub origin: Option<Span>,
+    pub place: Place,
+}
+
+impl Seen {
+    pub(crate) fn of(v: &Value) -> Seen {
+        Seen {
+            ty: v.ty.clone(),
+            origin: v.origin,
+            place: v.place.clone(),
+        }
+    }
+}
+
+/// `path(args)`: a free or associated function, or a tuple-struct constructor.
+#[derive(Debug, Clone)]
+pub struct CallEvent {
+    pub path: Vec<String>,
+    pub local_fn: bool,
+    pub args: Vec<Seen>,
+    pub def: Option<Resolved>,
+    pub result: Seen,
+}
+
+/// `recv.method(args)`.
+#[derive(Debug, Clone)]
+pub struct MethodEvent {
+    pub method: Sym,
+    pub recv: Seen,
+    pub args: Vec<Seen>,
+    pub def: Option<Resolved>,
+    pub result: Seen,
+}
+
+/// A pool built here, with the options set in code on the way.
+#[derive(Debug, Clone)]
+pub struct PoolBuiltEvent {
+    pub id: Option<u32>,
+    pub pool: TypeId,
+    pub builder: Option<TypeId>,
+    pub settings: Vec<Setting>,
+    /// What becomes of it: returned, stored, handed to a call, dropped.
+    pub fate: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub enum EventKind {
-    /// `path(args)`: a free or associated function, or a tuple-struct constructor.
-    Call { path: Vec<String>, local_fn: bool },
-    /// `recv.method(args)`.
-    Method { method: Sym, recv: Value },
+    Call(Box<CallEvent>),
+    Method(Box<MethodEvent>),
     /// An `.await` (or an awaiting macro: `join!`, `select!`) with the connections held across
     /// it that its future does not use.
     Await {
@@ -190,35 +238,39 @@ pub enum EventKind {
         acquires: bool,
     },
     /// A blocking call with the connections held across it that it does not use.
-    Blocking { callee: String, held: Vec<HeldRef> },
-    /// A pool acquisition, with the connections already held.
+    Blocking {
+        callee: String,
+        held: Vec<HeldRef>,
+    },
+    /// A pool acquisition, with the connections already held; `on` is the library type it is
+    /// made on, when the profiles know the call.
     Acquire {
         how: Acquisition,
         held: Vec<HeldRef>,
         blocking: bool,
+        on: Option<TypeId>,
     },
     /// A call to a crate-local function or method, with the connections held.
-    LocalCall { key: CalleeKey, held: Vec<HeldRef> },
+    LocalCall {
+        key: CalleeKey,
+        held: Vec<HeldRef>,
+    },
     /// A `loop` with no `break` or `return`, with the connections held on entry.
-    EndlessLoop { held: Vec<HeldRef> },
+    EndlessLoop {
+        held: Vec<HeldRef>,
+    },
     /// `tokio::spawn(worker(..))`-like: a crate-local function run as a background task.
-    SpawnFn { key: CalleeKey },
+    SpawnFn {
+        key: CalleeKey,
+    },
     /// A tracked value (connection, transaction, pool, connection task) stops being this
     /// body's without being handed on: `maybe` when that is so on some paths only.
     Dropped {
-        held: HeldRef,
+        held: Box<HeldRef>,
         how: DropHow,
         maybe: bool,
     },
-    /// A pool is built here, with the options set in code on the way.
-    PoolBuilt {
-        id: Option<u32>,
-        pool: TypeId,
-        builder: Option<TypeId>,
-        settings: Vec<Setting>,
-        /// What becomes of it: returned, stored, handed to a call, dropped.
-        fate: Option<String>,
-    },
+    PoolBuilt(Box<PoolBuiltEvent>),
     /// An exit (`?`, `return`, `break`) while manual acquisitions (configured `[[release]]`
     /// pairs) are unreleased: (where acquired, the release call expected).
     ManualExit {
@@ -230,24 +282,39 @@ pub enum EventKind {
 #[derive(Debug, Clone)]
 pub struct Event {
     pub kind: EventKind,
-    pub args: Vec<Value>,
     /// The call (for methods: from the method name to the closing parenthesis), the `.await`,
     /// or the `loop` keyword.
     pub span: Span,
-    pub def: Option<Resolved>,
-    pub result: Value,
     pub ctx: Ctx,
 }
 
 impl Event {
-    pub fn method(&self) -> Option<(Sym, &Value)> {
+    /// What the profiles say the call does (calls and methods).
+    pub fn def(&self) -> Option<&Resolved> {
         match &self.kind {
-            EventKind::Method { method, recv } => Some((*method, recv)),
+            EventKind::Call(c) => c.def.as_ref(),
+            EventKind::Method(m) => m.def.as_ref(),
             _ => None,
         }
     }
     pub fn role(&self) -> Option<Role> {
-        self.def.as_ref().map(|d| d.role)
+        self.def().map(|d| d.role)
+    }
+    /// The arguments of a call or method.
+    pub fn args(&self) -> &[Seen] {
+        match &self.kind {
+            EventKind::Call(c) => &c.args,
+            EventKind::Method(m) => &m.args,
+            _ => &[],
+        }
+    }
+    /// What a call or method gives.
+    pub fn result(&self) -> Option<&Seen> {
+        match &self.kind {
+            EventKind::Call(c) => Some(&c.result),
+            EventKind::Method(m) => Some(&m.result),
+            _ => None,
+        }
     }
 }
 
@@ -257,8 +324,8 @@ pub struct Body {
     pub name: String,
     /// `main`, a test, or a start-up function (see `pool-per-call`): runs once.
     pub runs_once: bool,
-    /// How other code calls it.
-    pub key: CalleeKey,
+    /// How other code calls it (`None` for a function nested in a body: no other code can).
+    pub key: Option<CalleeKey>,
     pub is_async: bool,
     pub events: Vec<Event>,
 }

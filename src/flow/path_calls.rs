@@ -2,7 +2,7 @@
 //! helpers, spawners (`tokio::spawn(..)`) and blocking wrappers.
 
 use super::calls::JOINERS;
-use super::{DropHow, EventKind, Resolved, Value, Walker};
+use super::{CallEvent, DropHow, EventKind, Resolved, Seen, Value, Walker};
 use crate::model::{Expr, ExprId};
 use crate::profile::Role;
 use crate::resolve::Types;
@@ -212,7 +212,7 @@ impl Walker<'_> {
         }
         if let Some(key) = &local_key {
             let fresh = !wraps && first_arg.holds.is_empty();
-            self.local_call(key.clone(), &result, fresh, &before, &mentioned, span);
+            self.local_call(*key, &result, fresh, &before, &mentioned, span);
         }
         let first_is_call = !arg_list.is_empty()
             && matches!(
@@ -226,17 +226,11 @@ impl Walker<'_> {
                 .iter()
                 .rev()
                 .find_map(|e| match &e.kind {
-                    EventKind::LocalCall { key, .. } => Some(key.clone()),
+                    EventKind::LocalCall { key, .. } => Some(*key),
                     _ => None,
                 });
             if let Some(key) = spawned {
-                self.push_event(
-                    EventKind::SpawnFn { key },
-                    span,
-                    Vec::new(),
-                    None,
-                    Value::default(),
-                );
+                self.push_event(EventKind::SpawnFn { key }, span);
             }
         }
         self.blocking_point(
@@ -253,16 +247,14 @@ impl Walker<'_> {
             || self.involves_db(&result)
             || args.iter().any(|a| self.involves_db(a))
         {
-            self.push_event(
-                EventKind::Call {
-                    path: full,
-                    local_fn: local_key.is_some(),
-                },
-                span,
-                args,
+            let seen = EventKind::Call(Box::new(CallEvent {
+                path: full,
+                local_fn: local_key.is_some(),
+                args: args.iter().map(Seen::of).collect(),
                 def,
-                result.clone(),
-            );
+                result: Seen::of(&result),
+            }));
+            self.push_event(seen, span);
         }
         result
     }

@@ -44,7 +44,7 @@ impl Walker<'_> {
                         .value_held(&v.ty)
                         .is_some_and(|h| h.kind == Kind::Pool);
                     v.pool_key = if is_pool {
-                        name.map(|n| self.name(n).to_string())
+                        name.map(|n| self.name(n).into())
                     } else {
                         None
                     };
@@ -61,11 +61,9 @@ impl Walker<'_> {
                                 how,
                                 held: before,
                                 blocking: false,
+                                on: None,
                             },
                             span,
-                            Vec::new(),
-                            None,
-                            Value::default(),
                         );
                     }
                     v.origin = Some(span);
@@ -110,7 +108,7 @@ impl Walker<'_> {
         ty: Ty,
         origin: Option<Span>,
         owns: &mut Vec<u32>,
-        pool_key: &Option<String>,
+        pool_key: &Option<std::sync::Arc<str>>,
     ) {
         match self.m.pat(pat) {
             Pat::Ident { name, sub } => {
@@ -138,9 +136,7 @@ impl Walker<'_> {
                         origin: if holds { origin } else { None },
                         owns: mine,
                         borrows: Vec::new(),
-                        pool_key: pool_key
-                            .clone()
-                            .or_else(|| Some(self.name(name).to_string())),
+                        pool_key: pool_key.clone().or_else(|| Some(self.name(name).into())),
                         settings: Vec::new(),
                         manual: Vec::new(),
                     },

@@ -14,7 +14,7 @@ pub(super) struct Binding {
     pub owns: Vec<u32>,
     /// Held connections this binding borrows (`let rows = query.fetch(&mut *conn)`).
     pub borrows: Vec<u32>,
-    pub pool_key: Option<String>,
+    pub pool_key: Option<std::sync::Arc<str>>,
     /// For pool builders: the options set so far.
     pub settings: Vec<Setting>,
     /// Manual acquisitions this binding holds.

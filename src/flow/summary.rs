@@ -4,6 +4,7 @@
 
 use super::{Acquisition, Body, CalleeKey, EventKind};
 use crate::diagnostic::Pos;
+use crate::index::CrateIndex;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
@@ -22,7 +23,8 @@ pub struct AcquireSite {
 /// What one body contributes to the crate-wide facts.
 #[derive(Debug, Clone)]
 pub struct Summary {
-    pub key: CalleeKey,
+    /// How other code calls it (`None`: no other code can, it is nested in a body).
+    pub key: Option<CalleeKey>,
     pub acquires: Option<AcquireSite>,
     pub calls: BTreeSet<CalleeKey>,
     /// Crate-local functions this body runs as background tasks.
@@ -64,25 +66,25 @@ impl Summary {
                     acquires = Some(AcquireSite {
                         path: path.to_path_buf(),
                         pos: pos(ev.span),
-                        pool,
+                        pool: pool.as_deref().map(str::to_string),
                         via,
                     });
                 }
                 EventKind::LocalCall { key, .. } => {
                     if ev.ctx.in_task {
-                        spawns.insert(key.clone());
+                        spawns.insert(*key);
                     } else {
-                        calls.insert(key.clone());
+                        calls.insert(*key);
                     }
                 }
                 EventKind::SpawnFn { key } => {
-                    spawns.insert(key.clone());
+                    spawns.insert(*key);
                 }
                 _ => {}
             }
         }
         Summary {
-            key: body.key.clone(),
+            key: body.key,
             acquires,
             calls,
             spawns,
@@ -101,19 +103,26 @@ pub struct Acquirers {
 }
 
 impl Acquirers {
-    /// Propagates acquisitions from callees to callers until nothing changes.
-    pub fn compute(summaries: Vec<Summary>) -> Acquirers {
+    /// Propagates acquisitions from callees to callers until nothing changes. A caller of
+    /// several acquiring callees names the first in the index's order of names.
+    pub fn compute(summaries: Vec<Summary>, idx: &CrateIndex) -> Acquirers {
         let mut sites: BTreeMap<CalleeKey, AcquireSite> = BTreeMap::new();
-        let mut calls: BTreeMap<CalleeKey, BTreeSet<CalleeKey>> = BTreeMap::new();
+        let mut calls: BTreeMap<CalleeKey, Vec<CalleeKey>> = BTreeMap::new();
         let mut spawned = BTreeSet::new();
         let mut nests = false;
         for s in summaries {
             nests |= s.nests;
-            if let Some(site) = s.acquires {
-                sites.entry(s.key.clone()).or_insert(site);
-            }
             spawned.extend(s.spawns);
-            calls.entry(s.key).or_default().extend(s.calls);
+            // A function no other code can name (nested in a body) is nobody's callee.
+            let Some(key) = s.key else { continue };
+            if let Some(site) = s.acquires {
+                sites.entry(key).or_insert(site);
+            }
+            calls.entry(key).or_default().extend(s.calls);
+        }
+        for callees in calls.values_mut() {
+            callees.sort_by(|a, b| idx.callee_order(*a).cmp(idx.callee_order(*b)));
+            callees.dedup();
         }
         loop {
             let mut added = Vec::new();
@@ -125,8 +134,8 @@ impl Acquirers {
                     callees.iter().find_map(|c| sites.get(c).map(|s| (c, s)))
                 {
                     let mut site = site.clone();
-                    site.via.insert(0, callee.to_string());
-                    added.push((caller.clone(), site));
+                    site.via.insert(0, idx.callee_name(*callee).to_string());
+                    added.push((*caller, site));
                 }
             }
             if added.is_empty() {
@@ -142,12 +151,12 @@ impl Acquirers {
     }
 
     /// Where calling `key` acquires a connection, if it does.
-    pub fn site(&self, key: &CalleeKey) -> Option<&AcquireSite> {
-        self.sites.get(key)
+    pub fn site(&self, key: CalleeKey) -> Option<&AcquireSite> {
+        self.sites.get(&key)
     }
 
     /// Does something in the crate run `key` as a background task?
-    pub fn is_spawned(&self, key: &CalleeKey) -> bool {
-        self.spawned.contains(key)
+    pub fn is_spawned(&self, key: CalleeKey) -> bool {
+        self.spawned.contains(&key)
     }
 }

@@ -3,7 +3,7 @@
 
 use super::macros::Expander;
 use super::state::{Manual, Scope, State};
-use super::{Ctx, DropHow, Event, EventKind, HeldRef, Place, Resolved, TypeId, Value};
+use super::{Ctx, DropHow, Event, EventKind, HeldRef, Place, PoolBuiltEvent, TypeId, Value};
 use crate::index::{CrateIndex, FileId};
 use crate::model::{FileModel, Span, Sym, TyId};
 use crate::profile::Kind;
@@ -96,11 +96,10 @@ impl<'a> Walker<'a> {
         self.drop_at = None;
         let fates = std::mem::take(&mut self.fates);
         for ev in &mut self.events {
-            if let EventKind::PoolBuilt {
-                id: Some(id), fate, ..
-            } = &mut ev.kind
-            {
-                *fate = fates.get(id).cloned();
+            if let EventKind::PoolBuilt(p) = &mut ev.kind {
+                if let Some(id) = p.id {
+                    p.fate = fates.get(&id).cloned();
+                }
             }
         }
     }
@@ -186,14 +185,11 @@ impl<'a> Walker<'a> {
                     let at = self.drop_at.unwrap_or(h.origin);
                     self.push_event(
                         EventKind::Dropped {
-                            held: h,
+                            held: Box::new(h),
                             how,
                             maybe,
                         },
                         at,
-                        Vec::new(),
-                        None,
-                        Value::default(),
                     );
                 }
             }
@@ -294,17 +290,14 @@ impl<'a> Walker<'a> {
         self.pending.extend(result.holds.iter().copied());
         let settings = std::mem::take(&mut result.settings);
         self.push_event(
-            EventKind::PoolBuilt {
+            EventKind::PoolBuilt(Box::new(PoolBuiltEvent {
                 id,
                 pool,
                 builder,
                 settings,
                 fate: None,
-            },
+            })),
             span,
-            Vec::new(),
-            None,
-            Value::default(),
         );
     }
 
@@ -438,20 +431,10 @@ impl<'a> Walker<'a> {
         }
     }
 
-    pub(super) fn push_event(
-        &mut self,
-        kind: EventKind,
-        span: Span,
-        args: Vec<Value>,
-        def: Option<Resolved>,
-        result: Value,
-    ) {
+    pub(super) fn push_event(&mut self, kind: EventKind, span: Span) {
         self.events.push(Event {
             kind,
-            args,
             span,
-            def,
-            result,
             ctx: self.ctx,
         });
     }

@@ -262,10 +262,7 @@ impl Types<'_> {
                     .method_return(&owner, name)
                     .cloned()
                     .unwrap_or_default();
-                let key = self
-                    .idx
-                    .has_method(&owner, name)
-                    .then(|| CalleeKey::Method(owner.clone(), name.clone()));
+                let key = self.idx.method_key(&owner, name);
                 (t, None, key)
             }
             _ => {

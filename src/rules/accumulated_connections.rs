@@ -3,7 +3,7 @@
 
 use super::{Family, FileCx, Rule, RuleInfo};
 use crate::diagnostic::Severity;
-use crate::flow::{EventKind, Place, Value};
+use crate::flow::{EventKind, Place, Seen};
 use crate::types::{Held, Ty};
 
 pub struct AccumulatedConnections;
@@ -30,7 +30,7 @@ const COLLECTORS: &[&str] = &["collect", "try_collect"];
 const JOINERS: &[&str] = &["join_all", "try_join_all"];
 
 /// The pooled connection or transaction a value carries, if it carries one.
-fn pool_slot(cx: &FileCx<'_>, v: &Value) -> Option<Held> {
+fn pool_slot(cx: &FileCx<'_>, v: &Seen) -> Option<Held> {
     cx.held_in(v).filter(|h| h.kind.holds_pool_slot())
 }
 
@@ -45,8 +45,8 @@ impl Rule for AccumulatedConnections {
             for ev in &body.events {
                 let in_loop = ev.ctx.loop_depth > 0;
                 match &ev.kind {
-                    EventKind::Method { method, recv } if ADDERS.contains(&cx.name(*method)) => {
-                        let method = cx.name(*method);
+                    EventKind::Method(m) if ADDERS.contains(&cx.name(m.method)) => {
+                        let (method, recv) = (cx.name(m.method), &m.recv);
                         // A static map is `connection-in-static`'s finding.
                         if matches!(recv.place, Place::Static(_)) {
                             continue;
@@ -56,7 +56,7 @@ impl Rule for AccumulatedConnections {
                             continue;
                         }
                         let Some((arg, held)) = ev
-                            .args
+                            .args()
                             .iter()
                             .find_map(|a| pool_slot(cx, a).map(|h| (a, h)))
                         else {
@@ -82,8 +82,8 @@ impl Rule for AccumulatedConnections {
                             format!("{target} accumulates {{what}} {why}"),
                         ));
                     }
-                    EventKind::Method { method, .. } if COLLECTORS.contains(&cx.name(*method)) => {
-                        let Ty::Collection(elem) = ev.result.ty.clone().unwrap_fallible() else {
+                    EventKind::Method(m) if COLLECTORS.contains(&cx.name(m.method)) => {
+                        let Ty::Collection(elem) = m.result.ty.clone().unwrap_fallible() else {
                             continue;
                         };
                         // A collection of futures is reported where the futures are joined.
@@ -95,12 +95,12 @@ impl Rule for AccumulatedConnections {
                         else {
                             continue;
                         };
-                        found.push((ev.span, "collected here".to_string(), ev.result.origin, held, "an iterator collects {what} into one collection: every element holds a pool slot at the same time, so one request can drain the pool".to_string()));
+                        found.push((ev.span, "collected here".to_string(), m.result.origin, held, "an iterator collects {what} into one collection: every element holds a pool slot at the same time, so one request can drain the pool".to_string()));
                     }
-                    EventKind::Call { path, .. }
-                        if path.last().is_some_and(|l| JOINERS.contains(&l.as_str())) =>
+                    EventKind::Call(c)
+                        if c.path.last().is_some_and(|l| JOINERS.contains(&l.as_str())) =>
                     {
-                        let Some(arg) = ev.args.first() else { continue };
+                        let Some(arg) = c.args.first() else { continue };
                         let Some(Ty::Future(out)) = arg.ty.element() else {
                             continue;
                         };

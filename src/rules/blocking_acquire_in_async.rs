@@ -24,6 +24,7 @@ impl Rule for BlockingAcquireInAsync {
                 let EventKind::Acquire {
                     how: Acquisition::Direct { pool },
                     blocking: true,
+                    on,
                     ..
                 } = &ev.kind
                 else {
@@ -32,10 +33,7 @@ impl Rule for BlockingAcquireInAsync {
                 if !ev.ctx.in_async || ev.ctx.in_blocking_closure {
                     continue;
                 }
-                let lib = ev
-                    .def
-                    .as_ref()
-                    .and_then(|d| d.on)
+                let lib = on
                     .map(|t| {
                         format!(
                             "{} `{}`",

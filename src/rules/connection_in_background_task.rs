@@ -20,7 +20,7 @@ impl Rule for ConnectionInBackgroundTask {
 
     fn check(&self, cx: &mut FileCx<'_>) {
         for body in cx.bodies {
-            let spawned_fn = cx.acquirers.is_spawned(&body.key);
+            let spawned_fn = body.key.is_some_and(|k| cx.acquirers.is_spawned(k));
             for ev in &body.events {
                 let EventKind::EndlessLoop { held } = &ev.kind else {
                     continue;

@@ -43,13 +43,13 @@ impl Rule for ConnectionInStatic {
             // Where the program puts a connection into it (`CONN.set(conn)`, `get_or_init`).
             for body in cx.bodies {
                 for ev in &body.events {
-                    let EventKind::Method { recv, .. } = &ev.kind else {
+                    let EventKind::Method(m) = &ev.kind else {
                         continue;
                     };
-                    if recv.place != Place::Static(decl.name) {
+                    if m.recv.place != Place::Static(decl.name) {
                         continue;
                     }
-                    let origin = ev.args.iter().find_map(|a| a.origin).or(ev.result.origin);
+                    let origin = m.args.iter().find_map(|a| a.origin).or(m.result.origin);
                     if let Some(origin) = origin {
                         labels.push((
                             origin,

@@ -25,8 +25,7 @@ impl Rule for ConnectionPerIteration {
                     continue;
                 };
                 let lib = ev
-                    .def
-                    .as_ref()
+                    .def()
                     .and_then(|d| d.on)
                     .map(|t| format!("{} ", cx.index.knowledge.profile(t).name))
                     .unwrap_or_default();

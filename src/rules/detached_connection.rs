@@ -22,15 +22,15 @@ impl Rule for DetachedConnection {
     fn check(&self, cx: &mut FileCx<'_>) {
         for body in cx.bodies {
             for ev in &body.events {
-                let Some(def) = ev.def.as_ref().filter(|d| d.role == Role::Detach) else {
+                let Some(def) = ev.def().filter(|d| d.role == Role::Detach) else {
                     continue;
                 };
                 // The value detached: the receiver of a method, the subject of `Object::take(obj)`.
                 let (call, subject) = match &ev.kind {
-                    EventKind::Method { method, recv } => (format!("{}()", cx.name(*method)), recv),
-                    EventKind::Call { path, .. } => {
-                        let Some(arg) = ev.args.first() else { continue };
-                        (path[path.len().saturating_sub(2)..].join("::"), arg)
+                    EventKind::Method(m) => (format!("{}()", cx.name(m.method)), &m.recv),
+                    EventKind::Call(c) => {
+                        let Some(arg) = c.args.first() else { continue };
+                        (c.path[c.path.len().saturating_sub(2)..].join("::"), arg)
                     }
                     _ => continue,
                 };

@@ -32,16 +32,17 @@ impl Rule for ForgottenConnection {
     fn check(&self, cx: &mut FileCx<'_>) {
         for body in cx.bodies {
             for ev in &body.events {
-                let EventKind::Call { path, .. } = &ev.kind else {
+                let EventKind::Call(c) = &ev.kind else {
                     continue;
                 };
+                let path = &c.path;
                 let [.., owner, func] = path.as_slice() else {
                     continue;
                 };
                 if !LEAKERS.iter().any(|(o, f)| o == owner && f == func) {
                     continue;
                 }
-                let Some(arg) = ev.args.first() else { continue };
+                let Some(arg) = c.args.first() else { continue };
                 let Some(held) = cx.held_in(arg) else {
                     continue;
                 };

@@ -30,7 +30,7 @@ impl Rule for HeldAcrossAwait {
                     continue;
                 };
                 // Waiting for another connection is `nested-acquire`'s finding.
-                if *acquires || callees.iter().any(|c| cx.acquirers.site(c).is_some()) {
+                if *acquires || callees.iter().any(|c| cx.acquirers.site(*c).is_some()) {
                     continue;
                 }
                 for h in slot_holders(cx.index, held) {

@@ -2,7 +2,7 @@
 //! keeps the three in step.
 
 use crate::diagnostic::{self, Finding, Label, Severity};
-use crate::flow::{Acquirers, Body, HeldRef, Value};
+use crate::flow::{Acquirers, Body, HeldRef, Seen};
 use crate::index::{CrateIndex, FileId};
 use crate::model::{FileModel, Span, Sym};
 use crate::types::Held;
@@ -131,12 +131,12 @@ impl<'a> FileCx<'a> {
     }
 
     /// What connection-relevant thing a value is (looking through results and futures).
-    pub fn kind_of(&self, v: &Value) -> Option<Held> {
+    pub fn kind_of(&self, v: &Seen) -> Option<Held> {
         self.index.kind_of(&v.ty)
     }
 
     /// What connection-relevant thing a value contains (collections included).
-    pub fn held_in(&self, v: &Value) -> Option<Held> {
+    pub fn held_in(&self, v: &Seen) -> Option<Held> {
         self.index.held_in(&v.ty)
     }
 

@@ -45,11 +45,11 @@ impl Rule for NestedAcquire {
                         Acquisition::Helper { callee } => (format!("`{callee}` returns a second connection"), None, held, None),
                         Acquisition::Guard { param } => (format!("the guard `{param}` takes a second connection before the handler runs"), None, held, None),
                     },
-                    EventKind::LocalCall { key, held } => match cx.acquirers.site(key) {
+                    EventKind::LocalCall { key, held } => match cx.acquirers.site(*key) {
                         Some(site) => {
                             let via = if site.via.is_empty() { String::new() } else { format!(" (through `{}`)", site.via.join("` → `")) };
                             (
-                                format!("`{key}` acquires a connection{via} at {}:{}", site.path.display(), site.pos.line),
+                                format!("`{}` acquires a connection{via} at {}:{}", cx.index.callee_name(*key), site.path.display(), site.pos.line),
                                 // The callee names its pool in its own terms: not comparable.
                                 None,
                                 held,

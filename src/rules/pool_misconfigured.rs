@@ -28,15 +28,15 @@ impl Rule for PoolMisconfigured {
         let (max_ms, min_ms) = cx.timeout_bounds();
         for body in cx.bodies {
             for ev in &body.events {
-                let EventKind::PoolBuilt {
+                let EventKind::PoolBuilt(built) = &ev.kind else {
+                    continue;
+                };
+                let crate::flow::PoolBuiltEvent {
                     pool,
                     builder,
                     settings,
                     ..
-                } = &ev.kind
-                else {
-                    continue;
-                };
+                } = &**built;
                 let get = |key| effective(k, *pool, *builder, settings, key);
                 let at = |e: &crate::pools::Effective| match e.source {
                     Source::Explicit(i) => settings[i].span,

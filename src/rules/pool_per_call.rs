@@ -44,9 +44,10 @@ impl Rule for PoolPerCall {
                 })
                 .collect();
             for ev in &body.events {
-                let EventKind::PoolBuilt { id, pool, .. } = &ev.kind else {
+                let EventKind::PoolBuilt(built) = &ev.kind else {
                     continue;
                 };
+                let crate::flow::PoolBuiltEvent { id, pool, .. } = &**built;
                 // A loop that builds one pool per shard and keeps them all runs once.
                 if ev.ctx.closure_at.is_none() && id.is_none_or(|id| !dropped.contains(&id)) {
                     continue;

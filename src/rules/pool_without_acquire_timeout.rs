@@ -24,15 +24,15 @@ impl Rule for PoolWithoutAcquireTimeout {
         let k = cx.index.knowledge;
         for body in cx.bodies {
             for ev in &body.events {
-                let EventKind::PoolBuilt {
+                let EventKind::PoolBuilt(built) = &ev.kind else {
+                    continue;
+                };
+                let crate::flow::PoolBuiltEvent {
                     pool,
                     builder,
                     settings,
                     ..
-                } = &ev.kind
-                else {
-                    continue;
-                };
+                } = &**built;
                 let e = effective(k, *pool, *builder, settings, "acquire_timeout");
                 if e.value != OptValue::Unbounded {
                     continue;

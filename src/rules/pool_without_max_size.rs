@@ -26,15 +26,15 @@ impl Rule for PoolWithoutMaxSize {
         let k = cx.index.knowledge;
         for body in cx.bodies {
             for ev in &body.events {
-                let EventKind::PoolBuilt {
+                let EventKind::PoolBuilt(built) = &ev.kind else {
+                    continue;
+                };
+                let crate::flow::PoolBuiltEvent {
                     pool,
                     builder,
                     settings,
                     ..
-                } = &ev.kind
-                else {
-                    continue;
-                };
+                } = &**built;
                 let e = effective(k, *pool, *builder, settings, "max_size");
                 let lib = k.profile(*pool).name.clone();
                 let why = match (&e.value, &e.source) {
