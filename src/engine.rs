@@ -44,10 +44,10 @@ pub struct Outcome {
 const MAX_NESTING: usize = 1_000;
 const STACK_SIZE: usize = 256 << 20;
 
-/// A file lowered to its model, with its text (for snippets and the hot-function check).
+/// A file lowered to its model. Its text is gone: the flow reads it again if it needs macro
+/// arguments, the report if it has findings.
 struct Lowered {
     id: FileId,
-    source: SourceFile,
     model: FileModel,
 }
 
@@ -201,18 +201,16 @@ fn run(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
     );
     index.set_hot_words(hot);
     timer.lap("index");
-    // The text is needed by the flow (which functions to walk, macro arguments) and then only
-    // for files with findings, which are read again at the end: each file's text is dropped
-    // as soon as its bodies are walked.
     let mut analysed: Vec<Analysed> = files
         .into_par_iter()
         .map(|file| {
-            let Lowered { id, source, model } = file;
+            let Lowered { id, model } = file;
+            let text = || read(&inputs[id]).ok();
             let bodies = catch_unwind(AssertUnwindSafe(|| {
-                flow::analyse_file(&index, id, &model, Some(&source))
+                flow::analyse_file(&index, id, &model, Some(&text))
             }))
-            .map_err(|panic| internal_error(&source.path, panic));
-            let path = source.path;
+            .map_err(|panic| internal_error(&model.path, panic));
+            let path = inputs[id].path.clone();
             let summaries = match &bodies {
                 Ok(bodies) => {
                     let pos = |s| crate::diagnostic::Span::from_model(s).start;
@@ -329,7 +327,7 @@ fn lower(id: FileId, source: SourceFile) -> Read {
         ));
     }
     match catch_unwind(AssertUnwindSafe(|| lower_file(&source.path, &source.text))) {
-        Ok(Ok(model)) => Read::Lowered(Box::new(Lowered { id, source, model })),
+        Ok(Ok(model)) => Read::Lowered(Box::new(Lowered { id, model })),
         Ok(Err(e)) => {
             let at = source.model_span(e.at);
             Read::Failed(file_error(

@@ -234,7 +234,7 @@ pub struct CrateIndex {
     /// Manual acquire/release pairs declared in configuration (`[[release]]`).
     release: Vec<crate::profile::ReleasePair>,
     /// Words that make a function worth a full flow analysis.
-    hot: Option<aho_corasick::AhoCorasick>,
+    hot: Option<HashSet<String>>,
     /// What each local struct holds in a field of its own (not inside a collection or an
     /// `Option`): a value of that struct *is* a connection for the hold rules.
     holds_direct: HashMap<String, Held>,
@@ -659,16 +659,13 @@ impl CrateIndex {
     }
     /// Sets the words that make a function worth a full flow analysis: every profile type and
     /// crate name, and the crate-local names that lead to connections.
-    pub fn set_hot_words(&mut self, mut words: Vec<String>) {
-        words.sort();
-        words.dedup();
-        words.retain(|w| !w.is_empty());
-        self.hot = aho_corasick::AhoCorasick::new(words).ok();
+    pub fn set_hot_words(&mut self, words: Vec<String>) {
+        self.hot = Some(words.into_iter().filter(|w| !w.is_empty()).collect());
     }
 
-    /// Does this source text name anything connection-related (always yes without hot words)?
-    pub fn is_hot(&self, text: &str) -> bool {
-        self.hot.as_ref().is_none_or(|ac| mentions_word(ac, text))
+    /// Is this name connection-related (always yes without hot words)?
+    pub fn is_hot(&self, name: &str) -> bool {
+        self.hot.as_ref().is_none_or(|h| h.contains(name))
     }
 
     /// The words that make a function worth a full flow analysis: every profile type and crate

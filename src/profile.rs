@@ -512,6 +512,13 @@ impl Knowledge {
         }) {
             words.extend(p.roots.iter().cloned());
             words.extend(p.types.iter().map(|t| t.name.clone()));
+            // What a function is called through (`Database` of `Database::connect`).
+            words.extend(p.functions.iter().flat_map(|f| {
+                f.paths
+                    .iter()
+                    .filter_map(|path| path.rsplit_once("::")?.0.rsplit("::").next())
+                    .map(str::to_string)
+            }));
         }
         words
     }

@@ -1,23 +1,23 @@
 //! Which bodies get a full walk, and the light pass for the others.
 
+use super::macros::TextSource;
 use super::{Body, CalleeKey, Ctx, Event, EventKind, Expander, Walker};
 use crate::index::{CrateIndex, FileId};
 use crate::model::{visit, BlockId, Expr, FileModel, FnDef};
-use crate::source::SourceFile;
 
-/// Analyses the bodies of one file whose source is `source`: functions whose text names
-/// nothing connection-related (no profile type or crate, no crate-local name that leads to a
-/// connection) get only a light pass that records the crate-local functions they call, which is
-/// all they can contribute. Without the source, every function gets a full walk (and macro
-/// arguments are not read).
+/// Analyses the bodies of one file: functions that name nothing connection-related (no
+/// profile type or crate, no crate-local name that leads to a connection) get only a light
+/// pass that records the crate-local functions they call, which is all they can contribute.
+/// `text` reads the file's text when a walk needs macro arguments (none without it).
 pub fn analyse_file(
     idx: &CrateIndex,
     file: FileId,
     m: &FileModel,
-    source: Option<&SourceFile>,
+    text: Option<TextSource<'_>>,
 ) -> Vec<Body> {
-    let text = source.map(|s| s.text.as_str());
-    let ex = Expander::new(m, source);
+    let ex = Expander::new(m, text);
+    // Which of the file's names are connection-related, once for all its functions.
+    let hot_names: Vec<bool> = m.names.iter().map(|(_, n)| idx.is_hot(n)).collect();
     let mut bodies = Vec::new();
     for f in &m.fns {
         let Some(block) = f.body else { continue };
@@ -27,7 +27,7 @@ pub fn analyse_file(
             Some(t) => idx.method_key(t, &name),
             None => idx.fn_key(&name, file),
         };
-        let events = if hot(idx, f, self_ty.as_deref(), text) {
+        let events = if hot(idx, f, self_ty.as_deref(), &hot_names) {
             let mut w = Walker::new(idx, m, &ex, file, self_ty);
             w.ctx.in_async = f.sig.is_async;
             w.params(&f.sig.params);
@@ -50,14 +50,11 @@ pub fn analyse_file(
 
 /// Does this function name anything connection-related (its signature or body text, or the
 /// type it is a method of)?
-fn hot(idx: &CrateIndex, f: &FnDef, self_ty: Option<&str>, text: Option<&str>) -> bool {
-    let Some(text) = text else { return true };
-    if self_ty.is_some_and(|t| idx.is_hot(t)) {
-        return true;
-    }
-    let (from, to) = f.text;
-    text.get(from as usize..to as usize)
-        .is_none_or(|t| idx.is_hot(t))
+fn hot(idx: &CrateIndex, f: &FnDef, self_ty: Option<&str>, hot_names: &[bool]) -> bool {
+    self_ty.is_some_and(|t| idx.is_hot(t))
+        || f.names
+            .iter()
+            .any(|s| hot_names.get(s.index()).copied().unwrap_or(false))
 }
 
 /// The light pass: the crate-local functions a body calls, by path (`helper(..)`,

@@ -8,22 +8,28 @@ use rustc_hash::FxHashMap;
 use std::cell::OnceCell;
 use typed_arena::Arena;
 
+/// Reads a file's text again, for the macro arguments a walk needs.
+pub type TextSource<'a> = &'a (dyn Fn() -> Option<SourceFile> + Sync);
+
 /// Parses the arguments of a file's macros on demand. The models it makes live as long as it
 /// does, so a walk can switch to one while it walks the arguments.
 pub struct Expander<'a> {
     base: &'a FileModel,
-    /// The file's text; without it, unparsed arguments stay unknown.
-    source: Option<&'a SourceFile>,
+    /// Reads the file's text; without it, unparsed arguments stay unknown.
+    read: Option<TextSource<'a>>,
+    /// The text, once read.
+    source: OnceCell<Option<SourceFile>>,
     /// The file's names by text, built on first use.
     names: OnceCell<FxHashMap<&'a str, Sym>>,
     models: Arena<FileModel>,
 }
 
 impl<'a> Expander<'a> {
-    pub fn new(base: &'a FileModel, source: Option<&'a SourceFile>) -> Expander<'a> {
+    pub fn new(base: &'a FileModel, read: Option<TextSource<'a>>) -> Expander<'a> {
         Expander {
             base,
-            source,
+            read,
+            source: OnceCell::new(),
             names: OnceCell::new(),
             models: Arena::new(),
         }
@@ -36,11 +42,14 @@ impl<'a> Expander<'a> {
     }
 
     /// The text between a macro's delimiters, and where it starts.
-    fn text(&self, mac: &MacroCall) -> Option<(&'a str, crate::model::Pos)> {
+    fn text(&self, mac: &MacroCall) -> Option<(&str, crate::model::Pos)> {
         let MacroArgs::Lazy { from, to } = mac.args else {
             return None;
         };
-        let source = self.source?;
+        let source = self
+            .source
+            .get_or_init(|| self.read.and_then(|read| read()))
+            .as_ref()?;
         let a = source.offset(from.line as usize, from.col as usize);
         let b = source.offset(to.line as usize, to.col as usize);
         Some((source.text.get(a..b.max(a))?, from))

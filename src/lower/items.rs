@@ -291,6 +291,7 @@ impl Lowerer<'_> {
         level: Level,
     ) -> u32 {
         let index = self.m.fns.len() as u32;
+        self.fn_names.push(Vec::new());
         let name = self.ident(&sig.ident);
         let mut params = Vec::with_capacity(sig.inputs.len());
         for input in &sig.inputs {
@@ -346,6 +347,7 @@ impl Lowerer<'_> {
             runs_tasks: false,
             runs_blocking: false,
             text,
+            names: Box::default(),
         });
         if let Some(b) = block {
             if level == Level::Items {
@@ -363,6 +365,14 @@ impl Lowerer<'_> {
             f.runs_tasks = tasks;
             f.runs_blocking = blocking;
         }
+        let mut names = self.fn_names.pop().unwrap_or_default();
+        names.sort_unstable();
+        names.dedup();
+        // The enclosing function's text holds this one's.
+        if let Some(outer) = self.fn_names.last_mut() {
+            outer.extend_from_slice(&names);
+        }
+        self.m.fns[index as usize].names = names.into();
         index
     }
 

@@ -150,6 +150,8 @@ pub(crate) struct Lowerer<'t> {
     lazy_macros: bool,
     /// Lowering a macro's arguments: items inside them are not the file's.
     expanding: bool,
+    /// The names written in each function being lowered (innermost last).
+    fn_names: Vec<Vec<Sym>>,
     buf: String,
     /// The innermost inline module, while lowering its items.
     module: Option<Sym>,
@@ -189,6 +191,7 @@ impl<'t> Lowerer<'t> {
             shift: None,
             lazy_macros: true,
             expanding: false,
+            fn_names: Vec::new(),
             buf: String::new(),
             module: None,
             in_test_mod: false,
@@ -217,6 +220,14 @@ impl<'t> Lowerer<'t> {
     // ---- names and positions ---------------------------------------------------------------
 
     pub(crate) fn sym(&mut self, name: &str) -> Sym {
+        let s = self.intern(name);
+        if let Some(names) = self.fn_names.last_mut() {
+            names.push(s);
+        }
+        s
+    }
+
+    fn intern(&mut self, name: &str) -> Sym {
         if let Some(&s) = self.interned.get(name) {
             return s;
         }

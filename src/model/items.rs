@@ -153,6 +153,9 @@ pub struct FnDef {
     pub runs_blocking: bool,
     /// Byte offsets of the text from `fn` to the closing brace.
     pub text: (u32, u32),
+    /// Every name written from `fn` to the closing brace (functions nested inside included),
+    /// sorted: whether the function names anything connection-related.
+    pub names: Box<[Sym]>,
 }
 
 /// Where a `static` is declared.
