@@ -147,25 +147,21 @@ fn run(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
     }
     timer.lap("read+prefilter+lower");
 
-    // 2. Lower the files that mention only crate-local wrappers and helpers found in step 1.
-    let facts = |files: &[Lowered]| -> Vec<FileFacts> {
-        let mut all: Vec<FileFacts> = (0..inputs.len()).map(|_| FileFacts::default()).collect();
-        for (id, f) in files
+    // 2. The crate index of those files tells which crate-local names lead to connections;
+    //    files that mention only such names are lowered too, and added to the index.
+    let facts = |files: &[Lowered]| -> Vec<(FileId, FileFacts)> {
+        files
             .par_iter()
             .map(|f| (f.id, FileFacts::of(f.id, &f.model)))
-            .collect::<Vec<_>>()
-        {
-            all[id] = f;
-        }
-        all
+            .collect()
     };
-    let local_words = CrateIndex::build(knowledge, facts(&files)).local_vocabulary();
-    timer.note(&format!(
-        "{} lowered, {} pending, {} local words",
-        files.len(),
-        pending.len(),
-        local_words.len()
-    ));
+    let mut index = CrateIndex::new(knowledge, inputs.len());
+    for (id, f) in facts(&files) {
+        index.add(id, f);
+    }
+    index.finish();
+    let local_words = index.local_vocabulary();
+    let first_round = files.len();
     if let Ok(local) = AhoCorasick::new(&local_words) {
         if !local_words.is_empty() {
             let second: Vec<Read> = std::mem::take(&mut pending)
@@ -183,12 +179,15 @@ fn run(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
         }
     }
     drop(pending);
-    timer.note(&format!("{} lowered", files.len()));
+    if files.len() > first_round {
+        for (id, f) in facts(&files[first_round..]) {
+            index.add(id, f);
+        }
+        index.finish();
+    }
     timer.lap("second lower");
 
-    // 3. The crate index, then the flow of every body, and what each function does for the
-    //    crate-wide picture.
-    let mut index = CrateIndex::build(knowledge, facts(&files));
+    // 3. The flow of every body, and what each function does for the crate-wide picture.
     index.set_release_pairs(settings.release.to_vec());
     // Bodies that name nothing connection-related get only a light pass (their calls).
     let mut hot = index.hot_words();

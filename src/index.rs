@@ -8,6 +8,7 @@ use crate::profile::{Kind, Knowledge, TypeId};
 use crate::types::{Held, Ty};
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 pub type FileId = usize;
 
@@ -80,7 +81,7 @@ pub fn mentions_word(words: &aho_corasick::AhoCorasick, text: &str) -> bool {
 /// Everything the index needs from one file, extracted on the thread that parsed it.
 #[derive(Debug, Default, Clone)]
 pub struct FileFacts {
-    pub scope: FileScope,
+    pub scope: Arc<FileScope>,
     aliases: Vec<(String, TypeExpr)>,
     structs: Vec<(String, RawStruct)>,
     fns: Vec<(String, RawFn)>,
@@ -206,12 +207,12 @@ struct RawStruct {
 /// Crate-wide facts. Built once per run, shared read-only by every file's analysis.
 pub struct CrateIndex {
     pub knowledge: &'static Knowledge,
-    pub scopes: Vec<FileScope>,
+    pub scopes: Vec<Arc<FileScope>>,
     aliases: HashMap<String, Vec<(FileId, TypeExpr)>>,
     structs: HashMap<String, Vec<RawStruct>>,
     fns: HashMap<String, Vec<RawFn>>,
     methods: HashMap<(String, String), Vec<RawFn>>,
-    statics: HashMap<String, (FileId, TypeExpr)>,
+    statics: HashMap<String, Vec<(FileId, TypeExpr)>>,
     // Resolved forms, filled lazily; the index is shared across threads, so resolution
     // results are computed up front by `finish`.
     alias_ty: HashMap<String, Ty>,
@@ -303,9 +304,19 @@ impl CrateIndex {
     /// Merges the facts of every file (indexed by file id), then resolves them against the
     /// profiles.
     pub fn build(knowledge: &'static Knowledge, files: Vec<FileFacts>) -> CrateIndex {
-        let mut idx = CrateIndex {
+        let mut idx = CrateIndex::new(knowledge, files.len());
+        for (id, f) in files.into_iter().enumerate() {
+            idx.add(id, f);
+        }
+        idx.finish();
+        idx
+    }
+
+    /// An empty index for `files` files (ids `0..files`); `add` them, then `finish`.
+    pub fn new(knowledge: &'static Knowledge, files: usize) -> CrateIndex {
+        CrateIndex {
             knowledge,
-            scopes: Vec::with_capacity(files.len()),
+            scopes: vec![Arc::default(); files],
             aliases: HashMap::new(),
             structs: HashMap::new(),
             fns: HashMap::new(),
@@ -325,32 +336,55 @@ impl CrateIndex {
             holds_direct: HashMap::new(),
             release: Vec::new(),
             hot: None,
-        };
-        for (id, f) in files.into_iter().enumerate() {
-            idx.scopes.push(f.scope);
-            for (n, t) in f.aliases {
-                idx.aliases.entry(n).or_default().push((id, t));
-            }
-            for (n, s) in f.structs {
-                idx.structs.entry(n).or_default().push(s);
-            }
-            for (n, r) in f.fns {
-                idx.fns.entry(n).or_default().push(r);
-            }
-            for (k, r) in f.methods {
-                idx.methods.entry(k).or_default().push(r);
-            }
-            for (n, t) in f.statics {
-                idx.statics.insert(n, (id, t));
-            }
         }
-        idx.finish();
-        idx
+    }
+
+    /// Adds the facts of file `id` (to be resolved by `finish`).
+    pub fn add(&mut self, id: FileId, f: FileFacts) {
+        if id >= self.scopes.len() {
+            self.scopes.resize(id + 1, Arc::default());
+        }
+        self.scopes[id] = f.scope;
+        for (n, t) in f.aliases {
+            self.aliases.entry(n).or_default().push((id, t));
+        }
+        for (n, s) in f.structs {
+            self.structs.entry(n).or_default().push(s);
+        }
+        for (n, r) in f.fns {
+            self.fns.entry(n).or_default().push(r);
+        }
+        for (k, r) in f.methods {
+            self.methods.entry(k).or_default().push(r);
+        }
+        for (n, t) in f.statics {
+            self.statics.entry(n).or_default().push((id, t));
+        }
     }
 
     /// Resolves every alias, field, return type and static once, so look-ups during the
     /// (parallel) analysis are plain map reads.
-    fn finish(&mut self) {
+    pub fn finish(&mut self) {
+        // Definitions in file order, whatever the order files were added in: where a name is
+        // defined twice, the first file's definition wins (the last file's, for statics).
+        for defs in self.aliases.values_mut() {
+            defs.sort_by_key(|d| d.0);
+        }
+        for defs in self.structs.values_mut() {
+            defs.sort_by_key(|d| d.file);
+        }
+        for defs in self.fns.values_mut() {
+            defs.sort_by_key(|d| d.file);
+        }
+        for defs in self.methods.values_mut() {
+            defs.sort_by_key(|d| d.file);
+        }
+        for defs in self.statics.values_mut() {
+            defs.sort_by_key(|d| d.0);
+        }
+        self.alias_ty.clear();
+        self.methods_by_owner.clear();
+        self.fields_by_owner.clear();
         let r = Resolver {
             idx: self,
             in_progress: RefCell::new(HashSet::new()),
@@ -395,8 +429,10 @@ impl CrateIndex {
             }
         }
         let mut static_ty = HashMap::new();
-        for (name, (file, t)) in &self.statics {
-            static_ty.insert(name.clone(), r.resolve(*file, t, None));
+        for (name, defs) in &self.statics {
+            if let Some((file, t)) = defs.last() {
+                static_ty.insert(name.clone(), r.resolve(*file, t, None));
+            }
         }
         drop(r);
         self.alias_ty = alias_ty;

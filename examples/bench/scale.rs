@@ -1,7 +1,8 @@
-//! A generated workspace for the scale benchmark: copies of a realistic, database-heavy crate
-//! (the fixtures and the demo backend, about 9,000 lines), each a workspace member with every
-//! item the crate defines renamed for that copy, so the crate index sees distinct names as it
-//! would in a large real workspace.
+//! A generated workspace for the scale benchmark: copies of a realistic, database-heavy crate,
+//! each a workspace member with every item the crate defines renamed for that copy, so the
+//! crate index sees distinct names as it would in a large real workspace. The crate is the demo
+//! backend plus one module per fixture folder, each fixture an inline `mod` of it (about 9,000
+//! lines in 24 files, the sizes of real modules).
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use std::collections::BTreeSet;
@@ -59,18 +60,46 @@ pub fn workspace(lines: usize) -> io::Result<PathBuf> {
     Ok(dir)
 }
 
-/// The fixtures and the demo backend's sources, by path inside the copy's `src/`.
+/// The crate's sources, by path inside the copy's `src/`: the demo backend's files as they
+/// are, and for each fixture folder one module whose inline modules are its fixtures.
 fn template_files(root: &Path) -> io::Result<Vec<(PathBuf, String)>> {
-    let mut out = Vec::new();
-    for (dir, prefix) in [("fixtures", "fixtures"), ("examples/demo/src", "demo")] {
-        let base = root.join(dir);
-        let mut files = connlint::walk::rust_files(std::slice::from_ref(&base))
+    let rust_files = |dir: &Path| -> io::Result<Vec<PathBuf>> {
+        let mut files = connlint::walk::rust_files(&[dir.to_path_buf()])
             .map_err(|e| io::Error::other(e.to_string()))?;
         files.sort();
-        for f in files {
-            let rel = f.strip_prefix(&base).unwrap_or(&f);
-            out.push((Path::new(prefix).join(rel), std::fs::read_to_string(&f)?));
+        Ok(files)
+    };
+    let mut out = Vec::new();
+    let demo = root.join("examples/demo/src");
+    for f in rust_files(&demo)? {
+        let rel = f.strip_prefix(&demo).unwrap_or(&f);
+        out.push((Path::new("demo").join(rel), std::fs::read_to_string(&f)?));
+    }
+    let mut folders: Vec<PathBuf> = std::fs::read_dir(root.join("fixtures"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    folders.sort();
+    for folder in folders {
+        let mut module = String::new();
+        for f in rust_files(&folder)? {
+            let stem = f.strip_prefix(&folder).unwrap_or(&f).with_extension("");
+            let name: String = stem
+                .to_string_lossy()
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                .collect();
+            module.push_str(&format!(
+                "mod {name} {{\n{}\n}}\n\n",
+                std::fs::read_to_string(&f)?
+            ));
         }
+        let file = folder
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .replace('-', "_");
+        out.push((PathBuf::from(format!("{file}.rs")), module));
     }
     Ok(out)
 }

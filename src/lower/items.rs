@@ -7,6 +7,7 @@ use crate::model::{
     Param, ParamKind, Region, Span, StaticDecl, StaticVia, StructDef, TraitDef, TypeAlias,
 };
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
+use std::sync::Arc;
 use syn::parse::{ParseStream, Parser};
 
 /// Where an item sits: at item level (the crate index sees it), or inside a function body.
@@ -40,7 +41,7 @@ impl Lowerer<'_> {
             }
             syn::Item::ExternCrate(e) if level == Level::Items => {
                 let alias = e.rename.as_ref().map(|(_, i)| i.to_string());
-                self.m.scope.add_extern_crate(e.ident.to_string(), alias);
+                Arc::make_mut(&mut self.m.scope).add_extern_crate(e.ident.to_string(), alias);
             }
             syn::Item::Type(t) if indexed => {
                 let name = self.ident(&t.ident);
@@ -433,13 +434,15 @@ impl Lowerer<'_> {
                 self.use_tree(prefix, &p.tree);
                 prefix.pop();
             }
-            syn::UseTree::Name(n) => self.m.scope.add_name(prefix, n.ident.to_string(), None),
-            syn::UseTree::Rename(r) => {
-                self.m
-                    .scope
-                    .add_name(prefix, r.ident.to_string(), Some(r.rename.to_string()))
+            syn::UseTree::Name(n) => {
+                Arc::make_mut(&mut self.m.scope).add_name(prefix, n.ident.to_string(), None)
             }
-            syn::UseTree::Glob(_) => self.m.scope.add_glob(prefix),
+            syn::UseTree::Rename(r) => Arc::make_mut(&mut self.m.scope).add_name(
+                prefix,
+                r.ident.to_string(),
+                Some(r.rename.to_string()),
+            ),
+            syn::UseTree::Glob(_) => Arc::make_mut(&mut self.m.scope).add_glob(prefix),
             syn::UseTree::Group(g) => {
                 for t in &g.items {
                     self.use_tree(prefix, t);

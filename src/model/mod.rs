@@ -405,7 +405,7 @@ pub struct FileModel {
     /// `mod.rs`/`lib.rs`/`main.rs`).
     pub module: String,
     pub names: Names,
-    pub scope: FileScope,
+    pub scope: Arc<FileScope>,
     pub items: Vec<Item>,
     /// Every function and method with a body, in source order (nested ones after their
     /// parent).
