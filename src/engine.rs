@@ -12,7 +12,7 @@ use crate::index::{CrateIndex, FileFacts, FileId};
 use crate::lower::lower_file;
 use crate::model::FileModel;
 use crate::profile::Knowledge;
-use crate::rules::{self, FileCx};
+use crate::rules::{self, FileCx, Phase};
 use crate::source::SourceFile;
 use aho_corasick::AhoCorasick;
 use rayon::prelude::*;
@@ -51,14 +51,18 @@ struct Lowered {
     model: FileModel,
 }
 
-/// A file after the flow: its model, its bodies (or the internal error that stopped its
-/// analysis) and their summaries. Its text is gone.
+/// A file after the flow and the file-phase rules: what the crate-wide rules still need.
 struct Analysed {
     id: FileId,
     path: PathBuf,
+    /// Only its names and regions are left.
     model: FileModel,
+    /// With only the events the crate-wide rules read.
     bodies: Result<Vec<Body>, Finding>,
     summaries: Vec<Summary>,
+    pools: Vec<crate::pools::PoolEntry>,
+    /// What the file-phase rules found.
+    found: Vec<Finding>,
 }
 
 /// A file after the rules: its findings, and its regions when it has any.
@@ -200,29 +204,50 @@ fn run(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
     );
     index.set_hot_words(hot);
     timer.lap("index");
+    // The file-phase rules run as soon as a file's bodies are walked; the file then keeps only
+    // its names, regions and the events the crate-wide rules read.
+    let no_crate_facts = Acquirers::default();
     let mut analysed: Vec<Analysed> = files
         .into_par_iter()
         .map(|file| {
-            let Lowered { id, model } = file;
-            let text = || read(&inputs[id]).ok();
-            let bodies = catch_unwind(AssertUnwindSafe(|| {
-                flow::analyse_file(&index, id, &model, Some(&text))
-            }))
-            .map_err(|panic| internal_error(&model.path, panic));
+            let Lowered { id, mut model } = file;
             let path = inputs[id].path.clone();
-            let summaries = match &bodies {
-                Ok(bodies) => {
-                    let pos = |s| crate::diagnostic::Span::from_model(s).start;
-                    bodies.iter().map(|b| Summary::of(b, &path, pos)).collect()
+            let text = || read(&inputs[id]).ok();
+            let walked = catch_unwind(AssertUnwindSafe(|| {
+                let mut bodies = flow::analyse_file(&index, id, &model, Some(&text));
+                let pos = |s| crate::diagnostic::Span::from_model(s).start;
+                let summaries = bodies.iter().map(|b| Summary::of(b, &path, pos)).collect();
+                let pools = crate::pools::inventory(knowledge, &path, &bodies);
+                let mut cx = FileCx::new(&index, &no_crate_facts, id, &path, &model, &bodies);
+                cx.timeouts = settings.timeouts;
+                rules::run(&mut cx, settings.enabled, Phase::File);
+                let found = cx.findings;
+                for b in &mut bodies {
+                    b.events.retain(rules::crate_events);
+                    b.events.shrink_to_fit();
                 }
-                Err(_) => Vec::new(),
-            };
-            Analysed {
-                id,
-                path,
-                model,
-                bodies,
-                summaries,
+                (bodies, summaries, pools, found)
+            }));
+            model.keep_names();
+            match walked {
+                Ok((bodies, summaries, pools, found)) => Analysed {
+                    id,
+                    path,
+                    model,
+                    bodies: Ok(bodies),
+                    summaries,
+                    pools,
+                    found,
+                },
+                Err(panic) => Analysed {
+                    id,
+                    bodies: Err(internal_error(&path, panic)),
+                    path,
+                    model,
+                    summaries: Vec::new(),
+                    pools: Vec::new(),
+                    found: Vec::new(),
+                },
             }
         })
         .collect();
@@ -233,26 +258,33 @@ fn run(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
             .collect(),
         &index,
     );
-    timer.lap("flow+summaries");
+    timer.lap("flow+file rules");
 
-    // 4. Run the rules.
+    // 4. The crate-wide rules.
     let files_parsed = analysed.len();
     let checked: Vec<Checked> = analysed
         .into_par_iter()
         .map(|file| {
-            let mut pools = Vec::new();
-            let found = match &file.bodies {
-                Err(failure) => vec![failure.clone()],
-                Ok(bodies) => catch_unwind(AssertUnwindSafe(|| {
-                    pools.extend(crate::pools::inventory(knowledge, &file.path, bodies));
-                    let mut cx =
-                        FileCx::new(&index, &acquirers, file.id, &file.path, &file.model, bodies);
-                    cx.timeouts = settings.timeouts;
-                    rules::run(&mut cx, settings.enabled);
-                    cx.findings
-                }))
-                .unwrap_or_else(|panic| vec![internal_error(&file.path, panic)]),
-            };
+            let mut found = file.found;
+            match &file.bodies {
+                Err(failure) => found.push(failure.clone()),
+                Ok(bodies) => found.extend(
+                    catch_unwind(AssertUnwindSafe(|| {
+                        let mut cx = FileCx::new(
+                            &index,
+                            &acquirers,
+                            file.id,
+                            &file.path,
+                            &file.model,
+                            bodies,
+                        );
+                        cx.timeouts = settings.timeouts;
+                        rules::run(&mut cx, settings.enabled, Phase::Crate);
+                        cx.findings
+                    }))
+                    .unwrap_or_else(|panic| vec![internal_error(&file.path, panic)]),
+                ),
+            }
             let regions = if found.is_empty() {
                 Vec::new()
             } else {
@@ -262,7 +294,7 @@ fn run(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
                 id: file.id,
                 found,
                 regions,
-                pools,
+                pools: file.pools,
             }
         })
         .collect();

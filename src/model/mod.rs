@@ -436,6 +436,19 @@ pub struct FileModel {
 }
 
 impl FileModel {
+    /// Frees everything but the path, the names and the regions: what messages and baselines
+    /// still read once a file's bodies are walked.
+    pub fn keep_names(&mut self) {
+        let kept = FileModel {
+            path: std::mem::take(&mut self.path),
+            module: std::mem::take(&mut self.module),
+            names: std::mem::take(&mut self.names),
+            regions: std::mem::take(&mut self.regions),
+            ..FileModel::default()
+        };
+        *self = kept;
+    }
+
     pub fn name(&self, s: Sym) -> &str {
         self.names.get(s)
     }

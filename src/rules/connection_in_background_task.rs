@@ -1,6 +1,6 @@
 //! `connection-in-background-task`: a connection held by a task whose loop never ends.
 
-use super::{slot_holders, Family, FileCx, Rule, RuleInfo};
+use super::{slot_holders, Family, FileCx, Phase, Rule, RuleInfo};
 use crate::diagnostic::Severity;
 use crate::flow::EventKind;
 
@@ -14,6 +14,10 @@ static INFO: RuleInfo = RuleInfo {
 };
 
 impl Rule for ConnectionInBackgroundTask {
+    fn phase(&self) -> Phase {
+        Phase::Crate
+    }
+
     fn info(&self) -> &'static RuleInfo {
         &INFO
     }

@@ -1,6 +1,6 @@
 //! `held-across-await`: a connection held across an `.await` whose future does not use it.
 
-use super::{slot_holders, Family, FileCx, Rule, RuleInfo};
+use super::{slot_holders, Family, FileCx, Phase, Rule, RuleInfo};
 use crate::diagnostic::Severity;
 use crate::flow::EventKind;
 
@@ -14,6 +14,10 @@ static INFO: RuleInfo = RuleInfo {
 };
 
 impl Rule for HeldAcrossAwait {
+    fn phase(&self) -> Phase {
+        Phase::Crate
+    }
+
     fn info(&self) -> &'static RuleInfo {
         &INFO
     }

@@ -56,9 +56,36 @@ pub struct RuleInfo {
     pub summary: &'static str,
 }
 
+/// When a rule can run: on one file as soon as its bodies are walked, or once the crate-wide
+/// facts (which functions acquire, which run as tasks, whether the crate nests) are known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    File,
+    Crate,
+}
+
 pub trait Rule: Sync {
     fn info(&self) -> &'static RuleInfo;
     fn check(&self, cx: &mut FileCx<'_>);
+    /// Crate-wide rules read only the events [`crate_events`] keeps, and the model's names.
+    fn phase(&self) -> Phase {
+        Phase::File
+    }
+}
+
+/// The events crate-wide rules read: what is held across awaits, acquisitions, crate-local
+/// calls with something held, endless loops and pools built. After the file-phase rules ran,
+/// a file keeps only these.
+pub fn crate_events(ev: &crate::flow::Event) -> bool {
+    use crate::flow::EventKind;
+    match &ev.kind {
+        EventKind::Await { .. }
+        | EventKind::Acquire { .. }
+        | EventKind::EndlessLoop { .. }
+        | EventKind::PoolBuilt(_) => true,
+        EventKind::LocalCall { held, .. } => !held.is_empty(),
+        _ => false,
+    }
 }
 
 /// Every rule, in catalogue order.
@@ -217,9 +244,9 @@ impl<'a> FileCx<'a> {
     }
 }
 
-/// Runs every enabled rule over one file.
-pub fn run(cx: &mut FileCx<'_>, enabled: &dyn Fn(&str) -> bool) {
-    for rule in all() {
+/// Runs the enabled rules of a phase over one file.
+pub fn run(cx: &mut FileCx<'_>, enabled: &dyn Fn(&str) -> bool, phase: Phase) {
+    for rule in all().iter().filter(|r| r.phase() == phase) {
         let info = rule.info();
         if enabled(info.id) {
             cx.current = Some(info);

@@ -1,7 +1,7 @@
 //! `nested-acquire`: a second connection taken while one is held: N concurrent requests on a
 //! pool of N each hold one and wait for another that none will release.
 
-use super::{slot_holders, Family, FileCx, Rule, RuleInfo};
+use super::{slot_holders, Family, FileCx, Phase, Rule, RuleInfo};
 use crate::diagnostic::Severity;
 use crate::flow::{Acquisition, EventKind, HeldRef};
 use std::collections::BTreeSet;
@@ -20,6 +20,10 @@ fn pools_differ(new: Option<&str>, held: &HeldRef) -> bool {
 }
 
 impl Rule for NestedAcquire {
+    fn phase(&self) -> Phase {
+        Phase::Crate
+    }
+
     fn info(&self) -> &'static RuleInfo {
         &INFO
     }

@@ -1,6 +1,6 @@
 //! `pool-misconfigured`: pool settings that cannot work.
 
-use super::{Family, FileCx, Rule, RuleInfo};
+use super::{Family, FileCx, Phase, Rule, RuleInfo};
 use crate::diagnostic::Severity;
 use crate::flow::EventKind;
 use crate::pools::{effective, human_millis, OptValue, Source};
@@ -19,6 +19,10 @@ pub const MAX_TIMEOUT_MS: u128 = 10 * 60 * 1000;
 pub const MIN_TIMEOUT_MS: u128 = 100;
 
 impl Rule for PoolMisconfigured {
+    fn phase(&self) -> Phase {
+        Phase::Crate
+    }
+
     fn info(&self) -> &'static RuleInfo {
         &INFO
     }
