@@ -46,20 +46,20 @@ impl TypeExpr {
     pub fn from_model(m: &FileModel, t: TyId) -> TypeExpr {
         match m.ty(t) {
             model::TypeExpr::Path { segs, args, .. } => TypeExpr::Path(
-                m.path_strings(*segs),
-                args.iter().map(|a| TypeExpr::from_model(m, *a)).collect(),
+                m.path_strings(segs),
+                m.tys(args).map(|a| TypeExpr::from_model(m, a)).collect(),
             ),
-            model::TypeExpr::Ref(inner) => TypeExpr::Ref(Box::new(TypeExpr::from_model(m, *inner))),
+            model::TypeExpr::Ref(inner) => TypeExpr::Ref(Box::new(TypeExpr::from_model(m, inner))),
             model::TypeExpr::Array(inner) => {
-                TypeExpr::Array(Box::new(TypeExpr::from_model(m, *inner)))
+                TypeExpr::Array(Box::new(TypeExpr::from_model(m, inner)))
             }
             model::TypeExpr::Tuple(ts) => {
-                TypeExpr::Tuple(ts.iter().map(|t| TypeExpr::from_model(m, *t)).collect())
+                TypeExpr::Tuple(m.tys(ts).map(|t| TypeExpr::from_model(m, t)).collect())
             }
-            model::TypeExpr::Bound { assoc, .. } => match assoc.first() {
+            model::TypeExpr::Bound { assoc, .. } => match m.assoc(assoc).next() {
                 Some((name, t)) => TypeExpr::Bound(
-                    m.name(*name).to_string(),
-                    Box::new(TypeExpr::from_model(m, *t)),
+                    m.name(name).to_string(),
+                    Box::new(TypeExpr::from_model(m, t)),
                 ),
                 None => TypeExpr::Other,
             },

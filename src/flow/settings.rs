@@ -110,7 +110,7 @@ fn is_duration(m: &FileModel, e: ExprId) -> bool {
 /// An integer written as a literal or a little arithmetic on literals.
 fn int(m: &FileModel, e: ExprId) -> Option<u64> {
     match m.expr(e) {
-        Expr::Lit(Lit::Int(i)) => Some(i),
+        Expr::Lit(Lit::Int(i)) => Some(u64::from(i)),
         Expr::Binary { op, left, right } => {
             let (l, r) = (int(m, left)?, int(m, right)?);
             match op {

@@ -73,7 +73,7 @@ impl Lowerer<'_> {
             }
             syn::Expr::Lit(l) => {
                 let lit = match &l.lit {
-                    syn::Lit::Int(i) => i.base10_parse::<u64>().map_or(Lit::Other, Lit::Int),
+                    syn::Lit::Int(i) => i.base10_parse::<u32>().map_or(Lit::Other, Lit::Int),
                     syn::Lit::Str(_) => Lit::Str,
                     _ => Lit::Other,
                 };

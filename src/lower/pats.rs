@@ -1,7 +1,7 @@
 //! Patterns and types.
 
 use super::Lowerer;
-use crate::model::{FieldPat, Pat, PatId, Span, Sym, TyId, TypeExpr};
+use crate::model::{FieldPat, List, Pat, PatId, Span, Sym, TyId, TypeExpr};
 
 impl Lowerer<'_> {
     pub(crate) fn pat(&mut self, p: &syn::Pat) -> PatId {
@@ -145,7 +145,7 @@ impl Lowerer<'_> {
                 let segs = self.path(&p.path);
                 let (args, assoc) = match p.path.segments.last() {
                     Some(last) => self.generic_args(&last.arguments),
-                    None => (Vec::new(), Vec::new()),
+                    None => (List::default(), List::default()),
                 };
                 let span = self.path_span(&p.path);
                 self.push_type(TypeExpr::Path { segs, args, assoc }, span)
@@ -181,7 +181,8 @@ impl Lowerer<'_> {
                 self.push_type(TypeExpr::Array(inner), span)
             }
             syn::Type::Tuple(t) => {
-                let elems = t.elems.iter().map(|e| self.ty(e)).collect();
+                let elems: Vec<u32> = t.elems.iter().map(|e| self.ty(e).raw()).collect();
+                let elems = self.list(&elems);
                 let span = self.span(t.paren_token.span.join());
                 self.push_type(TypeExpr::Tuple(elems), span)
             }
@@ -228,29 +229,28 @@ impl Lowerer<'_> {
         let path = self.path(&t.path);
         let assoc = match t.path.segments.last() {
             Some(last) => self.generic_args(&last.arguments).1,
-            None => Vec::new(),
+            None => List::default(),
         };
         self.push_type(TypeExpr::Bound { path, assoc }, span)
     }
 
     /// The type arguments and associated type bindings of `<..>`.
-    #[allow(clippy::type_complexity)]
-    fn generic_args(&mut self, args: &syn::PathArguments) -> (Vec<TyId>, Vec<(Sym, TyId)>) {
+    fn generic_args(&mut self, args: &syn::PathArguments) -> (List, List) {
         let mut types = Vec::new();
         let mut assoc = Vec::new();
         if let syn::PathArguments::AngleBracketed(a) = args {
             for g in &a.args {
                 match g {
-                    syn::GenericArgument::Type(t) => types.push(self.ty(t)),
+                    syn::GenericArgument::Type(t) => types.push(self.ty(t).raw()),
                     syn::GenericArgument::AssocType(at) => {
                         let name = self.ident(&at.ident);
                         let t = self.ty(&at.ty);
-                        assoc.push((name, t));
+                        assoc.extend([name.0, t.raw()]);
                     }
                     _ => {}
                 }
             }
         }
-        (types, assoc)
+        (self.list(&types), self.list(&assoc))
     }
 }

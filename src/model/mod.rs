@@ -49,8 +49,9 @@ impl Span {
 /// rest only by kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lit {
-    /// An integer literal that fits in a `u64`.
-    Int(u64),
+    /// An integer literal that fits in a `u32` (larger ones are `Other`: no pool setting is
+    /// that large, and keeping expressions 4-byte aligned keeps them small).
+    Int(u32),
     Str,
     Other,
 }
@@ -324,12 +325,30 @@ pub enum MacroArgs {
 /// (which add their own after them).
 #[derive(Debug, Clone, Default)]
 pub struct Names {
-    shared: Arc<[Box<str>]>,
+    shared: Arc<NameTable>,
     own: Vec<Box<str>>,
 }
 
+/// Names one after the other in one string, and where each ends.
+#[derive(Debug, Default)]
+pub struct NameTable {
+    text: String,
+    ends: Vec<u32>,
+}
+
+impl NameTable {
+    fn get(&self, i: usize) -> Option<&str> {
+        let end = *self.ends.get(i)? as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        self.text.get(start..end)
+    }
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+}
+
 impl Names {
-    pub fn new(shared: Arc<[Box<str>]>) -> Names {
+    pub fn new(shared: Arc<NameTable>) -> Names {
         Names {
             shared,
             own: Vec::new(),
@@ -356,43 +375,56 @@ impl Names {
     /// Makes every name shared (the end of a file's lowering).
     pub(crate) fn freeze(&mut self) {
         if !self.own.is_empty() {
-            let mut all: Vec<Box<str>> = self.shared.iter().cloned().collect();
-            all.append(&mut self.own);
-            self.shared = all.into();
+            let mut table = NameTable {
+                text: String::with_capacity(
+                    self.shared.text.len() + self.own.iter().map(|n| n.len()).sum::<usize>(),
+                ),
+                ends: Vec::with_capacity(self.len()),
+            };
+            let names = (0..self.shared.len())
+                .filter_map(|i| self.shared.get(i))
+                .chain(self.own.iter().map(|n| &**n));
+            for n in names {
+                table.text.push_str(n);
+                table.ends.push(table.text.len() as u32);
+            }
+            self.shared = Arc::new(table);
+            self.own = Vec::new();
         }
     }
-    pub fn shared(&self) -> &Arc<[Box<str>]> {
+    pub fn shared(&self) -> &Arc<NameTable> {
         &self.shared
     }
     /// Every name with its symbol.
     pub fn iter(&self) -> impl Iterator<Item = (Sym, &str)> {
-        self.shared
-            .iter()
-            .chain(&self.own)
+        (0..self.shared.len())
+            .filter_map(|i| self.shared.get(i))
+            .chain(self.own.iter().map(|n| &**n))
             .enumerate()
-            .map(|(i, n)| (Sym(i as u32), &**n))
+            .map(|(i, n)| (Sym(i as u32), n))
     }
 }
 
 /// A type as written: paths with the last segment's type arguments, references, tuples,
-/// arrays, `impl Trait<Assoc = T>` bindings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// arrays, `impl Trait<Assoc = T>` bindings. Lists of types hold [`TyId`]s; lists of
+/// bindings ([`FileModel::assoc`]) hold a name and a type each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TypeExpr {
     Path {
         segs: SymList,
-        args: Vec<TyId>,
+        args: List,
         /// `Trait<Assoc = T>` bindings of the last segment.
-        assoc: Vec<(Sym, TyId)>,
+        assoc: List,
     },
     /// `&T`, `*const T`, `(T)`.
     Ref(TyId),
-    Tuple(Vec<TyId>),
+    Tuple(List),
     /// `[T; N]`, `[T]`.
     Array(TyId),
     /// `impl Trait<Assoc = T>` / `dyn Trait<Assoc = T>`: the first bound's path and bindings.
     Bound {
         path: SymList,
-        assoc: Vec<(Sym, TyId)>,
+        assoc: List,
     },
     Other,
 }
@@ -484,8 +516,18 @@ impl FileModel {
     pub fn mac(&self, i: u32) -> MacroCall {
         self.macros[i as usize]
     }
-    pub fn ty(&self, id: TyId) -> &TypeExpr {
-        &self.types[id.index()]
+    pub fn ty(&self, id: TyId) -> TypeExpr {
+        self.types[id.index()]
+    }
+    /// The types of a list.
+    pub fn tys(&self, l: List) -> impl ExactSizeIterator<Item = TyId> + '_ {
+        self.list(l).iter().map(|&i| TyId::from_raw(i))
+    }
+    /// The `Assoc = T` bindings of a list.
+    pub fn assoc(&self, l: List) -> impl Iterator<Item = (Sym, TyId)> + '_ {
+        self.list(l)
+            .chunks_exact(2)
+            .map(|p| (Sym(p[0]), TyId::from_raw(p[1])))
     }
     pub fn ty_span(&self, id: TyId) -> Span {
         self.type_spans[id.index()]

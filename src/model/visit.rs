@@ -253,22 +253,22 @@ fn pat_names(m: &FileModel, p: PatId, out: &mut Vec<Sym>) {
 fn type_names(m: &FileModel, t: super::TyId, out: &mut Vec<Sym>) {
     match m.ty(t) {
         TypeExpr::Path { segs, args, assoc } => {
-            out.extend_from_slice(m.syms(*segs));
-            for a in args {
-                type_names(m, *a, out);
+            out.extend_from_slice(m.syms(segs));
+            for a in m.tys(args) {
+                type_names(m, a, out);
             }
-            for (n, a) in assoc {
-                out.push(*n);
-                type_names(m, *a, out);
+            for (n, a) in m.assoc(assoc) {
+                out.push(n);
+                type_names(m, a, out);
             }
         }
-        TypeExpr::Ref(t) | TypeExpr::Array(t) => type_names(m, *t, out),
-        TypeExpr::Tuple(ts) => ts.iter().for_each(|t| type_names(m, *t, out)),
+        TypeExpr::Ref(t) | TypeExpr::Array(t) => type_names(m, t, out),
+        TypeExpr::Tuple(ts) => m.tys(ts).for_each(|t| type_names(m, t, out)),
         TypeExpr::Bound { path, assoc } => {
-            out.extend_from_slice(m.syms(*path));
-            for (n, a) in assoc {
-                out.push(*n);
-                type_names(m, *a, out);
+            out.extend_from_slice(m.syms(path));
+            for (n, a) in m.assoc(assoc) {
+                out.push(n);
+                type_names(m, a, out);
             }
         }
         TypeExpr::Other => {}
