@@ -702,7 +702,7 @@ def main(argv: list[str]) -> int:
                     "repo": r.backend.repo,
                     "commit": r.backend.commit,
                     "error": r.error,
-                    **r.counts(),
+                    "counts": r.counts(),
                     "recall": (r.counts()["found"] / r.counts()["hazards"]) if r.counts()["hazards"] else None,
                     "precision": (lambda t, d: t / d if d else None)(*precision(r.counts())),
                     "hazards": [
