@@ -480,6 +480,9 @@ impl Walker<'_> {
         if held.is_empty() {
             return;
         }
+        // Database work on another held connection (`execute(&mut *tx).await`, or
+        // `tx.commit().await`, which consumes it)?
+        let on_held = before.iter().any(|id| !held.iter().any(|h| h.id == *id));
         let mut callees = Vec::new();
         let mut acquires = false;
         for ev in &self.events[mark..] {
@@ -494,6 +497,7 @@ impl Walker<'_> {
                 held,
                 callees,
                 acquires,
+                on_held,
             },
             span,
         );

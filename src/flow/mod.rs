@@ -236,6 +236,8 @@ pub enum EventKind {
         held: Vec<HeldRef>,
         callees: Vec<CalleeKey>,
         acquires: bool,
+        /// Its future works on another held connection (`execute(&mut *tx).await`).
+        on_held: bool,
     },
     /// A blocking call with the connections held across it that it does not use.
     Blocking {
