@@ -392,12 +392,18 @@ fn check(args: CheckArgs) -> u8 {
             eprintln!("error: cannot write baseline {}: {e}", file.display());
             return exit::USAGE;
         }
-        eprintln!(
-            "connlint: wrote {} with {} ({} distinct)",
-            file.display(),
-            count_of(outcome.findings.len(), "finding"),
-            n
-        );
+        // On stdout: it is what the command produced (the findings themselves are not shown).
+        let total = outcome.findings.len();
+        let distinct = if n < total {
+            format!(" ({n} distinct)")
+        } else {
+            String::new()
+        };
+        write_stdout(&format!(
+            "connlint: recorded {}{distinct} in {}\n",
+            count_of(total, "finding"),
+            file.display()
+        ));
         return exit::CLEAN;
     }
     if let Some(file) = &args.baseline {
