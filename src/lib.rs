@@ -8,6 +8,7 @@ pub mod diagnostic;
 pub mod engine;
 pub mod flow;
 pub mod index;
+pub mod links;
 pub mod pools;
 pub mod profile;
 pub mod report;

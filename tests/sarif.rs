@@ -101,10 +101,7 @@ fn sarif_carries_rules_with_help_and_results_with_locations() {
     let driver = &run["tool"]["driver"];
     assert_eq!(driver["name"], "connlint");
     assert_eq!(driver["version"], env!("CARGO_PKG_VERSION"));
-    assert_eq!(
-        driver["informationUri"],
-        "https://github.com/connlint/connlint"
-    );
+    assert_eq!(driver["informationUri"], env!("CARGO_PKG_REPOSITORY"));
 
     let rules = driver["rules"].as_array().unwrap();
     for r in connlint::rules::all() {
@@ -115,7 +112,7 @@ fn sarif_carries_rules_with_help_and_results_with_locations() {
             .unwrap_or_else(|| panic!("{id} missing"));
         assert_eq!(
             d["helpUri"],
-            format!("https://github.com/connlint/connlint/blob/main/lints/{id}.md")
+            format!("{}/blob/main/lints/{id}.md", env!("CARGO_PKG_REPOSITORY"))
         );
         assert_eq!(d["shortDescription"]["text"], r.info().summary);
         // The rule's whole doc (lints/<id>.md) is the help shown beside an alert.

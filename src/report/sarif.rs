@@ -13,15 +13,9 @@ use std::collections::HashMap;
 use std::path::Path;
 
 pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
-pub const REPO: &str = "https://github.com/connlint/connlint";
-
 /// Where a rule's documentation lives online.
 pub fn help_uri(id: &str) -> String {
-    if DIAGNOSTIC_IDS.contains(&id) {
-        format!("{REPO}/blob/main/README.md#suppressions-and-diagnostics")
-    } else {
-        format!("{REPO}/blob/main/lints/{id}.md")
-    }
+    crate::links::rule_doc(id)
 }
 
 fn diagnostic_summary(id: &str) -> &'static str {
@@ -213,7 +207,7 @@ pub fn render(outcome: &Outcome) -> String {
                 "name": "connlint",
                 "version": env!("CARGO_PKG_VERSION"),
                 "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "informationUri": REPO,
+                "informationUri": crate::links::REPOSITORY,
                 "rules": rules,
             }},
             "originalUriBaseIds": { "%SRCROOT%": { "uri": root } },
