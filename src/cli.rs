@@ -428,6 +428,7 @@ fn check(args: CheckArgs) -> u8 {
             color,
             quiet: args.quiet,
             hidden,
+            srcroot: (args.format == Format::Sarif).then(|| sarif_root(&start)),
         },
     );
     write_stdout(&text);
@@ -441,6 +442,16 @@ fn check(args: CheckArgs) -> u8 {
     } else {
         exit::CLEAN
     }
+}
+
+/// SARIF paths are relative to the repository root, found from the checked path (or the stdin
+/// buffer's name), else from the current directory; without a repository, the current
+/// directory.
+fn sarif_root(checked: &Path) -> PathBuf {
+    let cwd = config::absolute(Path::new("."));
+    report::sarif::repository_root(checked)
+        .or_else(|| report::sarif::repository_root(&cwd))
+        .unwrap_or(cwd)
 }
 
 fn count_of(n: usize, word: &str) -> String {
