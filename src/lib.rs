@@ -13,6 +13,7 @@ pub mod pools;
 pub mod profile;
 pub mod report;
 pub mod rules;
+pub mod server;
 pub mod source;
 pub mod suppress;
 pub mod testcode;
