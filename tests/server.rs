@@ -618,3 +618,68 @@ fn exit_without_shutdown_is_an_error_exit() {
     };
     assert_eq!(status.code(), Some(1));
 }
+
+/// Keystroke-to-diagnostics time on a 1,000-line buffer (50 database functions), measured as
+/// a client sees it: from sending `didChange` to receiving its `publishDiagnostics`. A
+/// measurement, not a check: run it in release with
+/// `cargo test --release --test server -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement; run by hand in release"]
+fn measure_keystroke_to_diagnostics() {
+    let mut text = String::from("use sqlx::PgPool;\n\n");
+    for i in 0..50 {
+        text.push_str(&format!(
+            "pub async fn handler_{i}(pool: &PgPool, id: i64) -> Result<i64, sqlx::Error> {{\n\
+             \x20   let mut conn = pool.acquire().await?;\n\
+             \x20   let row: (i64,) = sqlx::query_as(\"SELECT n FROM t WHERE id = $1\")\n\
+             \x20       .bind(id)\n\
+             \x20       .fetch_one(&mut *conn)\n\
+             \x20       .await?;\n\
+             \x20   let mut total = row.0;\n\
+             \x20   for k in 0..3 {{\n\
+             \x20       total += k;\n\
+             \x20   }}\n\
+             \x20   if total > 10 {{\n\
+             \x20       drop(conn);\n\
+             \x20       return Ok(total);\n\
+             \x20   }}\n\
+             \x20   std::mem::forget(conn);\n\
+             \x20   // padding\n\
+             \x20   // padding\n\
+             \x20   // padding\n\
+             \x20   Ok(total)\n\
+             }}\n"
+        ));
+    }
+    assert!(text.lines().count() >= 1000);
+    let (_tmp, root) = workspace(&[("src/lib.rs", "pub mod big;\n")]);
+    let file = uri(&root.join("src/big.rs"));
+    let mut c = Client::start(&root);
+    c.initialize(&root, json!({}));
+    c.open(&file, &text);
+    let first = c.diagnostics(&file);
+    let n = first["diagnostics"].as_array().unwrap().len();
+    let mut times = Vec::new();
+    for v in 2..32 {
+        let started = Instant::now();
+        // Type one character into a comment.
+        c.change(
+            &file,
+            v,
+            json!([{ "range": range(17, 14, 17, 14), "text": "x" }]),
+        );
+        let got = c.diagnostics(&file);
+        times.push(started.elapsed().as_secs_f64() * 1e3);
+        assert_eq!(got["version"], v);
+        assert_eq!(got["diagnostics"].as_array().unwrap().len(), n);
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "1,000-line buffer, {n} diagnostics: keystroke to diagnostics median {:.1} ms, min {:.1} ms, max {:.1} ms ({} edits)",
+        times[times.len() / 2],
+        times[0],
+        times[times.len() - 1],
+        times.len()
+    );
+    assert_eq!(c.shutdown(), 0);
+}
