@@ -297,6 +297,7 @@ fn check(args: CheckArgs) -> u8 {
         Err(code) => return code,
     };
 
+    let mut unreadable = Vec::new();
     let inputs: Vec<Input> = match &args.stdin_filename {
         Some(name) => {
             let mut text = String::new();
@@ -314,12 +315,22 @@ fn check(args: CheckArgs) -> u8 {
                 Vec::new()
             }
         }
-        None => match crate::walk::rust_files(&paths) {
-            Ok(files) => files
-                .into_iter()
-                .filter(|p| cfg.is_checked(p))
-                .map(|path| Input { path, text: None })
-                .collect(),
+        None => match crate::walk::walk(&paths) {
+            Ok(walked) => {
+                // A directory is reported unless the configuration excludes what it holds.
+                unreadable = walked
+                    .unreadable
+                    .into_iter()
+                    .filter(|(dir, _)| cfg.is_checked(&dir.join("any.rs")))
+                    .map(|(dir, why)| crate::walk::unreadable_dir(&dir, &why))
+                    .collect();
+                walked
+                    .files
+                    .into_iter()
+                    .filter(|p| cfg.is_checked(p))
+                    .map(|path| Input { path, text: None })
+                    .collect()
+            }
             Err(e) => {
                 eprintln!("error: {e}");
                 return exit::USAGE;
@@ -347,6 +358,12 @@ fn check(args: CheckArgs) -> u8 {
             timeouts,
         },
     );
+    if !unreadable.is_empty() {
+        outcome.findings.extend(unreadable);
+        outcome
+            .findings
+            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    }
     // Suppressions, levels (diagnostics included) and test code, then the baseline.
     let applied = cfg.apply(&mut outcome, &inputs, &enabled);
     let mut hidden = Hidden {
