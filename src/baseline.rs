@@ -91,7 +91,7 @@ impl<'a> Keyer<'a> {
         let line = f.primary.span.start.line;
         let source = self.sources.get(&f.path);
         let snippet = source
-            .and_then(|s| s.text.lines().nth(line.saturating_sub(1)))
+            .and_then(|s| s.line(line))
             .map(normalise)
             .unwrap_or_default();
         let fns = self
