@@ -2,7 +2,7 @@
 //! its documentation, the help line after the message, the secondary labels as related
 //! information, and the severity the configuration gives.
 
-use super::documents::position;
+use super::documents::Lines;
 use crate::diagnostic::{Finding, Severity, Span};
 use lsp_types::{
     CodeDescription, Diagnostic, DiagnosticRelatedInformation, DiagnosticSeverity, Location,
@@ -13,8 +13,8 @@ use std::str::FromStr;
 /// What `source` says on every diagnostic.
 pub const SOURCE: &str = "connlint";
 
-/// `f` (a finding in the buffer `text`, published under `uri`) as a diagnostic.
-pub fn diagnostic(f: &Finding, text: &str, uri: &Uri) -> Diagnostic {
+/// `f` (a finding in the buffer of `lines`, published under `uri`) as a diagnostic.
+pub fn diagnostic(f: &Finding, lines: &Lines<'_>, uri: &Uri) -> Diagnostic {
     let mut message = f.message.clone();
     if let Some(help) = &f.help {
         message.push_str("\nhelp: ");
@@ -24,12 +24,12 @@ pub fn diagnostic(f: &Finding, text: &str, uri: &Uri) -> Diagnostic {
         .secondary
         .iter()
         .map(|l| DiagnosticRelatedInformation {
-            location: Location::new(uri.clone(), range(&l.span, text)),
+            location: Location::new(uri.clone(), range(&l.span, lines)),
             message: l.message.clone(),
         })
         .collect();
     Diagnostic {
-        range: range(&f.primary.span, text),
+        range: range(&f.primary.span, lines),
         severity: Some(match f.severity {
             Severity::Error => DiagnosticSeverity::ERROR,
             Severity::Warning => DiagnosticSeverity::WARNING,
@@ -48,11 +48,11 @@ pub fn diagnostic(f: &Finding, text: &str, uri: &Uri) -> Diagnostic {
 
 /// A span as an LSP range; an empty or inverted span becomes at least one character wide, so
 /// that editors draw it.
-pub fn range(span: &Span, text: &str) -> Range {
-    let start = position(text, span.start.line, span.start.column);
-    let mut end = position(text, span.end.line, span.end.column);
+pub fn range(span: &Span, lines: &Lines<'_>) -> Range {
+    let start = lines.position(span.start.line, span.start.column);
+    let mut end = lines.position(span.end.line, span.end.column);
     if end <= start {
-        end = position(text, span.start.line, span.start.column + 1);
+        end = lines.position(span.start.line, span.start.column + 1);
     }
     Range::new(start, end.max(start))
 }

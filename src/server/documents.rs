@@ -95,21 +95,49 @@ pub fn offset(text: &str, pos: Position) -> usize {
 
 /// The text of the 0-based `line` (without its line ending), or "" past the end.
 pub fn line_text(text: &str, line: usize) -> &str {
-    let l = text.split('\n').nth(line).unwrap_or("");
-    l.strip_suffix('\r').unwrap_or(l)
+    Lines::new(text).get(line)
 }
 
-/// The LSP position of connlint's 1-based `line` and character `column` in `text`. The engine
-/// reads a text without its byte-order mark; the buffer may have one.
-pub fn position(text: &str, line: usize, column: usize) -> Position {
-    let line0 = line.saturating_sub(1);
-    let mut chars = column.saturating_sub(1);
-    let l = line_text(text, line0);
-    if line0 == 0 && l.starts_with('\u{feff}') {
-        chars += 1;
+/// A buffer's lines, found once: converting the positions of many findings then costs each
+/// finding its own line, not the buffer up to it.
+pub struct Lines<'t> {
+    text: &'t str,
+    starts: Vec<usize>,
+}
+
+impl<'t> Lines<'t> {
+    pub fn new(text: &'t str) -> Lines<'t> {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Lines { text, starts }
     }
-    let units: usize = l.chars().take(chars).map(char::len_utf16).sum();
-    Position::new(line0 as u32, units as u32)
+
+    /// The text of the 0-based `line` (without its line ending), or "" past the end.
+    pub fn get(&self, line: usize) -> &'t str {
+        let Some(&start) = self.starts.get(line) else {
+            return "";
+        };
+        let end = self
+            .starts
+            .get(line + 1)
+            .map_or(self.text.len(), |&n| n - 1);
+        let l = &self.text[start..end];
+        l.strip_suffix('\r').unwrap_or(l)
+    }
+
+    /// The LSP position of connlint's 1-based `line` and character `column`. The engine reads
+    /// a text without its byte-order mark; the buffer may have one.
+    pub fn position(&self, line: usize, column: usize) -> Position {
+        let line0 = line.saturating_sub(1);
+        let mut chars = column.saturating_sub(1);
+        let l = self.get(line0);
+        if line0 == 0 && l.starts_with('\u{feff}') {
+            chars += 1;
+        }
+        let units: usize = l.chars().take(chars).map(char::len_utf16).sum();
+        Position::new(line0 as u32, units as u32)
+    }
 }
 
 /// The file a `file:` URI names.
@@ -202,10 +230,16 @@ mod tests {
         );
         assert_eq!(offset(text, Position::new(9, 0)), text.len());
         // connlint's column 3 is the third character: after the emoji and `é`.
-        assert_eq!(position(text, 2, 3), Position::new(1, 3));
+        let lines = Lines::new(text);
+        assert_eq!(lines.position(2, 3), Position::new(1, 3));
+        assert_eq!(lines.position(9, 3), Position::new(8, 0), "past the end");
         assert_eq!(line_text(text, 1), "\u{1F600}é x");
+        assert_eq!(line_text(text, 2), "last");
         // A byte-order mark the engine did not see.
-        assert_eq!(position("\u{feff}fn f", 1, 4), Position::new(0, 4));
+        assert_eq!(
+            Lines::new("\u{feff}fn f").position(1, 4),
+            Position::new(0, 4)
+        );
     }
 
     #[test]

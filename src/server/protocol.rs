@@ -5,7 +5,7 @@
 use super::analysis::Analysis;
 use super::code_actions::{self, ClientCaps, EXPLAIN};
 use super::diagnostics;
-use super::documents::{path_of, Documents};
+use super::documents::{path_of, Documents, Lines};
 use super::settings::{is_config_file, Settings};
 use lsp_server::{Connection, ErrorCode, Message, Notification, Request, RequestId, Response};
 use lsp_types::{
@@ -276,9 +276,10 @@ impl Server<'_> {
         let mut out = Vec::new();
         for doc in docs {
             let list = findings.remove(&doc.path).unwrap_or_default();
+            let lines = Lines::new(&doc.text);
             let diags: Vec<Diagnostic> = list
                 .iter()
-                .map(|f| diagnostics::diagnostic(f, &doc.text, &doc.uri))
+                .map(|f| diagnostics::diagnostic(f, &lines, &doc.uri))
                 .collect();
             out.push((doc.uri.clone(), doc.version, diags));
         }
