@@ -342,7 +342,7 @@ fn check(args: CheckArgs) -> u8 {
             && (args.select.is_empty() || args.select.iter().any(|s| s == id))
             && !args.ignore.iter().any(|s| s == id)
     };
-    let timeouts = match cfg.pool_timeouts() {
+    let timeouts = match crate::configured::pool_timeouts(&cfg) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: {e}");
@@ -365,7 +365,7 @@ fn check(args: CheckArgs) -> u8 {
             .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     }
     // Suppressions, levels (diagnostics included) and test code, then the baseline.
-    let applied = cfg.apply(&mut outcome, &inputs, &enabled);
+    let applied = crate::configured::apply(&cfg, &mut outcome, &inputs, &enabled);
     let mut hidden = Hidden {
         suppressed: applied.suppressed,
         ..Hidden::default()

@@ -525,53 +525,6 @@ impl Config {
     pub fn user_profile(&self) -> Option<&str> {
         self.user_profile.as_deref()
     }
-
-    /// `[rules.pool-misconfigured]` `max-acquire-timeout` / `min-acquire-timeout` ("10m",
-    /// "100ms") in milliseconds, or the defaults.
-    pub fn pool_timeouts(&self) -> Result<(u128, u128), String> {
-        let mut out = crate::engine::DEFAULT_TIMEOUTS;
-        let Some(opts) = self.rule_options("pool-misconfigured") else {
-            return Ok(out);
-        };
-        for (key, slot) in [
-            ("max-acquire-timeout", &mut out.0),
-            ("min-acquire-timeout", &mut out.1),
-        ] {
-            if let Some(v) = opts.get(key) {
-                let text = v.as_str().unwrap_or_default();
-                match crate::pools::parse_default(text) {
-                    crate::pools::OptValue::Millis(ms) => *slot = ms,
-                    _ => return Err(format!("[rules.pool-misconfigured] {key} = {v}: expected a duration such as \"10m\", \"30s\" or \"100ms\"")),
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    /// What the configuration does to an engine run's findings, in the order the CLI and the
-    /// language server share: suppression comments (of `inputs`), then the rules `enabled`
-    /// lets through, then levels, then the treatment of test code.
-    pub fn apply(
-        &self,
-        outcome: &mut crate::engine::Outcome,
-        inputs: &[crate::engine::Input],
-        enabled: &dyn Fn(&str) -> bool,
-    ) -> crate::suppress::Applied {
-        let applied = crate::suppress::apply(outcome, inputs, enabled);
-        outcome.findings.retain(|f| enabled(f.rule));
-        for f in &mut outcome.findings {
-            if let Some(sev) = self.level(f.rule).and_then(|l| l.severity()) {
-                f.severity = sev;
-            }
-        }
-        crate::testcode::apply(
-            &mut outcome.findings,
-            &outcome.sources,
-            &self.root,
-            self.tests,
-        );
-        applied
-    }
 }
 
 /// Does this `Cargo.toml` carry a connlint table (or fail to parse while mentioning one, so the

@@ -4,6 +4,7 @@
 pub mod baseline;
 pub mod cli;
 pub mod config;
+pub mod configured;
 pub mod diagnostic;
 pub mod engine;
 pub mod flow;

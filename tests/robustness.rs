@@ -168,7 +168,8 @@ fn check_all(buffers: Vec<(String, String)>) -> Vec<(String, String)> {
         })
         .collect();
     let mut outcome = engine::check(&inputs, &|_| true);
-    Config::default_at(PathBuf::from(".")).apply(&mut outcome, &inputs, &|_| true);
+    let cfg = Config::default_at(PathBuf::from("."));
+    connlint::configured::apply(&cfg, &mut outcome, &inputs, &|_| true);
     for format in [
         Format::Human,
         Format::Short,

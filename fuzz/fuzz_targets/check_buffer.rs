@@ -20,7 +20,8 @@ fuzz_target!(|data: &[u8]| {
         text: Some(text),
     }];
     let mut outcome = engine::check(&inputs, &|_| true);
-    Config::default_at(PathBuf::from(".")).apply(&mut outcome, &inputs, &|_| true);
+    let cfg = Config::default_at(PathBuf::from("."));
+    connlint::configured::apply(&cfg, &mut outcome, &inputs, &|_| true);
     for f in &outcome.findings {
         assert!(
             !(f.rule == PARSE_ERROR && f.message.contains("internal error")),

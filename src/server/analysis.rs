@@ -144,7 +144,7 @@ impl Analysis {
                 timeouts: self.settings.timeouts,
             },
         );
-        cfg.apply(&mut outcome, &inputs, &enabled);
+        crate::configured::apply(cfg, &mut outcome, &inputs, &enabled);
         for f in outcome.findings {
             if let Some(list) = out.get_mut(&f.path) {
                 list.push(f);

@@ -33,8 +33,7 @@ impl Settings {
         };
         let config = Config::load(&file).map_err(|e| e.render(false))?;
         let knowledge = config.knowledge().map_err(|e| e.render(false))?;
-        let timeouts = config
-            .pool_timeouts()
+        let timeouts = crate::configured::pool_timeouts(&config)
             .map_err(|e| format!("{}: {e}", file.display()))?;
         Ok(Settings {
             config,
