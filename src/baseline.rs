@@ -68,8 +68,8 @@ struct FnLines {
 }
 
 impl FnLines {
-    fn of(text: &str) -> FnLines {
-        let ranges = function_ranges(text);
+    /// From the file's function ranges (first line, last line, name).
+    fn new(ranges: Vec<(usize, usize, String)>) -> FnLines {
         let last = ranges.iter().map(|r| r.1).max().unwrap_or(0);
         let mut at = vec![u32::MAX; last + 1];
         // Paint the biggest ranges first, so that inner functions overwrite their outer
@@ -131,10 +131,11 @@ impl<'a> Keyer<'a> {
             .and_then(|s| s.line(line))
             .map(normalise)
             .unwrap_or_default();
-        let fns = self
-            .fns
-            .entry(f.path.clone())
-            .or_insert_with(|| source.map(|s| FnLines::of(&s.text)).unwrap_or_default());
+        let fns = self.fns.entry(f.path.clone()).or_insert_with(|| {
+            source
+                .map(|s| FnLines::new(function_ranges(&s.text)))
+                .unwrap_or_default()
+        });
         let function = fns.at(line).unwrap_or_default().to_string();
         Key {
             rule: f.rule.to_string(),
@@ -355,7 +356,7 @@ mod tests {
         assert!(got.contains(&(6, 6, "inner".into())), "{got:?}");
         assert!(got.contains(&(9, 9, "b".into())), "{got:?}");
         // The innermost function of each line.
-        let lines = FnLines::of(text);
+        let lines = FnLines::new(got);
         let at: Vec<Option<&str>> = (1..=10).map(|l| lines.at(l)).collect();
         assert_eq!(
             at,
