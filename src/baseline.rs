@@ -55,7 +55,44 @@ pub struct Keyer<'a> {
     /// The baseline file's directory (absolute): paths are stored relative to it.
     base: PathBuf,
     sources: &'a HashMap<PathBuf, SourceFile>,
-    fns: HashMap<PathBuf, Vec<(usize, usize, String)>>,
+    fns: HashMap<PathBuf, FnLines>,
+}
+
+/// The innermost function at each line of a file, so that keying a finding costs the same in
+/// a file of ten functions and in one of forty thousand.
+#[derive(Default)]
+struct FnLines {
+    names: Vec<String>,
+    /// Per line (1-based), the index in `names`, or `u32::MAX` outside any function.
+    at: Vec<u32>,
+}
+
+impl FnLines {
+    /// From the file's function ranges (first line, last line, name).
+    fn new(ranges: Vec<(usize, usize, String)>) -> FnLines {
+        let last = ranges.iter().map(|r| r.1).max().unwrap_or(0);
+        let mut at = vec![u32::MAX; last + 1];
+        // Paint the biggest ranges first, so that inner functions overwrite their outer
+        // ones; of two equal ranges the one found first wins.
+        let mut order: Vec<usize> = (0..ranges.len()).collect();
+        order.sort_by_key(|&i| {
+            let (lo, hi, _) = &ranges[i];
+            (std::cmp::Reverse(hi - lo), std::cmp::Reverse(i))
+        });
+        for i in order {
+            let (lo, hi, _) = &ranges[i];
+            at[*lo..=*hi].fill(i as u32);
+        }
+        FnLines {
+            names: ranges.into_iter().map(|(_, _, n)| n).collect(),
+            at,
+        }
+    }
+
+    fn at(&self, line: usize) -> Option<&str> {
+        let i = *self.at.get(line)?;
+        self.names.get(i as usize).map(String::as_str)
+    }
 }
 
 impl<'a> Keyer<'a> {
@@ -91,19 +128,15 @@ impl<'a> Keyer<'a> {
         let line = f.primary.span.start.line;
         let source = self.sources.get(&f.path);
         let snippet = source
-            .and_then(|s| s.text.lines().nth(line.saturating_sub(1)))
+            .and_then(|s| s.line(line))
             .map(normalise)
             .unwrap_or_default();
-        let fns = self
-            .fns
-            .entry(f.path.clone())
-            .or_insert_with(|| source.map(function_ranges).unwrap_or_default());
-        let function = fns
-            .iter()
-            .filter(|(lo, hi, _)| *lo <= line && line <= *hi)
-            .min_by_key(|(lo, hi, _)| hi - lo)
-            .map(|(_, _, n)| n.clone())
-            .unwrap_or_default();
+        let fns = self.fns.entry(f.path.clone()).or_insert_with(|| {
+            source
+                .map(|s| FnLines::new(function_ranges(s)))
+                .unwrap_or_default()
+        });
+        let function = fns.at(line).unwrap_or_default().to_string();
         Key {
             rule: f.rule.to_string(),
             path,
@@ -261,5 +294,23 @@ mod tests {
         assert!(got.contains(&(5, 7, "Db::conn".into())), "{got:?}");
         assert!(got.contains(&(6, 6, "inner".into())), "{got:?}");
         assert!(got.contains(&(9, 9, "b".into())), "{got:?}");
+        // The innermost function of each line.
+        let lines = FnLines::new(got);
+        let at: Vec<Option<&str>> = (1..=10).map(|l| lines.at(l)).collect();
+        assert_eq!(
+            at,
+            [
+                Some("a"),
+                Some("a"),
+                Some("a"),
+                None,
+                Some("Db::conn"),
+                Some("inner"),
+                Some("Db::conn"),
+                None,
+                Some("b"),
+                None
+            ]
+        );
     }
 }

@@ -1,4 +1,4 @@
-//! The command line: `connlint check`, `connlint rules`, `connlint explain`.
+//! The command line: `connlint check`, `rules`, `pools`, `explain` and `server`.
 
 use crate::baseline::{self, Keyer};
 use crate::config::{self, Config};
@@ -6,7 +6,6 @@ use crate::diagnostic::{Severity, PARSE_ERROR};
 use crate::engine::{self, Input, Settings};
 use crate::report::{self, Format, Hidden, Style};
 use crate::rules;
-use crate::suppress;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -46,6 +45,9 @@ pub enum Command {
         /// A rule id, e.g. forgotten-connection
         rule: String,
     },
+    /// Run the language server (LSP over stdin/stdout) for editors: diagnostics as you type,
+    /// code actions to suppress a finding with a reason and to explain a rule
+    Server,
 }
 
 #[derive(clap::Args, Debug)]
@@ -146,6 +148,7 @@ fn run(cli: Cli) -> u8 {
     match cli.command {
         Command::Check(args) => check(args),
         Command::Pools(args) => pools(args),
+        Command::Server => crate::server::run(),
         Command::Rules => {
             write_stdout(&rules_table());
             exit::CLEAN
@@ -164,27 +167,6 @@ fn run(cli: Cli) -> u8 {
             }
         },
     }
-}
-
-/// `[rules.pool-misconfigured]` `max-acquire-timeout` / `min-acquire-timeout` ("10m", "100ms").
-fn pool_timeouts(cfg: &Config) -> Result<(u128, u128), String> {
-    let mut out = engine::DEFAULT_TIMEOUTS;
-    let Some(opts) = cfg.rule_options("pool-misconfigured") else {
-        return Ok(out);
-    };
-    for (key, slot) in [
-        ("max-acquire-timeout", &mut out.0),
-        ("min-acquire-timeout", &mut out.1),
-    ] {
-        if let Some(v) = opts.get(key) {
-            let text = v.as_str().unwrap_or_default();
-            match crate::pools::parse_default(text) {
-                crate::pools::OptValue::Millis(ms) => *slot = ms,
-                _ => return Err(format!("[rules.pool-misconfigured] {key} = {v}: expected a duration such as \"10m\", \"30s\" or \"100ms\"")),
-            }
-        }
-    }
-    Ok(out)
 }
 
 fn known_ids() -> String {
@@ -315,6 +297,7 @@ fn check(args: CheckArgs) -> u8 {
         Err(code) => return code,
     };
 
+    let mut unreadable = Vec::new();
     let inputs: Vec<Input> = match &args.stdin_filename {
         Some(name) => {
             let mut text = String::new();
@@ -332,12 +315,22 @@ fn check(args: CheckArgs) -> u8 {
                 Vec::new()
             }
         }
-        None => match crate::walk::rust_files(&paths) {
-            Ok(files) => files
-                .into_iter()
-                .filter(|p| cfg.is_checked(p))
-                .map(|path| Input { path, text: None })
-                .collect(),
+        None => match crate::walk::walk(&paths) {
+            Ok(walked) => {
+                // A directory is reported unless the configuration excludes what it holds.
+                unreadable = walked
+                    .unreadable
+                    .into_iter()
+                    .filter(|(dir, _)| cfg.is_checked(&dir.join("any.rs")))
+                    .map(|(dir, why)| crate::walk::unreadable_dir(&dir, &why))
+                    .collect();
+                walked
+                    .files
+                    .into_iter()
+                    .filter(|p| cfg.is_checked(p))
+                    .map(|path| Input { path, text: None })
+                    .collect()
+            }
             Err(e) => {
                 eprintln!("error: {e}");
                 return exit::USAGE;
@@ -349,7 +342,7 @@ fn check(args: CheckArgs) -> u8 {
             && (args.select.is_empty() || args.select.iter().any(|s| s == id))
             && !args.ignore.iter().any(|s| s == id)
     };
-    let timeouts = match pool_timeouts(&cfg) {
+    let timeouts = match crate::configured::pool_timeouts(&cfg) {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: {e}");
@@ -365,20 +358,14 @@ fn check(args: CheckArgs) -> u8 {
             timeouts,
         },
     );
-    // Suppressions, then levels (diagnostics included), then the baseline.
-    let applied = suppress::apply(&mut outcome, &inputs, &enabled);
-    outcome.findings.retain(|f| enabled(f.rule));
-    for f in &mut outcome.findings {
-        if let Some(sev) = cfg.level(f.rule).and_then(|l| l.severity()) {
-            f.severity = sev;
-        }
+    if !unreadable.is_empty() {
+        outcome.findings.extend(unreadable);
+        outcome
+            .findings
+            .sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     }
-    crate::testcode::apply(
-        &mut outcome.findings,
-        &outcome.sources,
-        &cfg.root,
-        cfg.tests,
-    );
+    // Suppressions, levels (diagnostics included) and test code, then the baseline.
+    let applied = crate::configured::apply(&cfg, &mut outcome, &inputs, &enabled);
     let mut hidden = Hidden {
         suppressed: applied.suppressed,
         ..Hidden::default()
@@ -392,12 +379,18 @@ fn check(args: CheckArgs) -> u8 {
             eprintln!("error: cannot write baseline {}: {e}", file.display());
             return exit::USAGE;
         }
-        eprintln!(
-            "connlint: wrote {} with {} ({} distinct)",
-            file.display(),
-            count_of(outcome.findings.len(), "finding"),
-            n
-        );
+        // On stdout: it is what the command produced (the findings themselves are not shown).
+        let total = outcome.findings.len();
+        let distinct = if n < total {
+            format!(" ({n} distinct)")
+        } else {
+            String::new()
+        };
+        write_stdout(&format!(
+            "connlint: recorded {}{distinct} in {}\n",
+            count_of(total, "finding"),
+            file.display()
+        ));
         return exit::CLEAN;
     }
     if let Some(file) = &args.baseline {
@@ -422,6 +415,7 @@ fn check(args: CheckArgs) -> u8 {
             color,
             quiet: args.quiet,
             hidden,
+            srcroot: (args.format == Format::Sarif).then(|| sarif_root(&start)),
         },
     );
     write_stdout(&text);
@@ -435,6 +429,16 @@ fn check(args: CheckArgs) -> u8 {
     } else {
         exit::CLEAN
     }
+}
+
+/// SARIF paths are relative to the repository root, found from the checked path (or the stdin
+/// buffer's name), else from the current directory; without a repository, the current
+/// directory.
+fn sarif_root(checked: &Path) -> PathBuf {
+    let cwd = config::absolute(Path::new("."));
+    report::sarif::repository_root(checked)
+        .or_else(|| report::sarif::repository_root(&cwd))
+        .unwrap_or(cwd)
 }
 
 fn count_of(n: usize, word: &str) -> String {

@@ -635,12 +635,12 @@ fn baseline_hides_recorded_findings_and_reports_new_ones() {
         &["check", "--write-baseline", "connlint-baseline.json"],
     );
     assert_eq!(code(&o), 0, "{}", stderr(&o));
-    assert!(stdout(&o).is_empty());
-    assert!(
-        stderr(&o).contains("wrote connlint-baseline.json with 2 findings"),
-        "{}",
-        stderr(&o)
+    // What was recorded and where, on stdout; nothing on stderr.
+    assert_eq!(
+        stdout(&o),
+        "connlint: recorded 2 findings in connlint-baseline.json\n"
     );
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
     let text = std::fs::read_to_string(dir.path().join("connlint-baseline.json")).unwrap();
     let doc: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(doc["version"], 1);
@@ -750,6 +750,10 @@ fn baseline_counts_identical_findings() {
     let dir = project(&[("src/lock.rs", &two)]);
     let o = run(dir.path(), &["check", "--write-baseline", "b.json"]);
     assert_eq!(code(&o), 0);
+    assert_eq!(
+        stdout(&o),
+        "connlint: recorded 2 findings (1 distinct) in b.json\n"
+    );
     let doc: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("b.json")).unwrap()).unwrap();
     assert_eq!(doc["entries"][0]["count"], 2);

@@ -216,3 +216,50 @@ fn configuration_examples_load() {
         );
     }
 }
+
+/// The language-server set-ups start `connlint server`, in each editor's documented format.
+#[test]
+fn language_server_setups_start_connlint_server() {
+    let lsp = section(&readme(), "Language server");
+    // VS Code, Generic LSP Client (v2).
+    let vscode: serde_json::Value =
+        serde_json::from_str(&blocks(&lsp, "json")[0]).expect("settings.json is JSON");
+    assert_eq!(vscode["glspc.server.command"], "connlint");
+    assert_eq!(
+        vscode["glspc.server.commandArguments"],
+        serde_json::json!(["server"])
+    );
+    assert_eq!(
+        vscode["glspc.server.languageId"],
+        serde_json::json!(["rust"])
+    );
+    // Neovim, both forms.
+    let lua = blocks(&lsp, "lua");
+    assert_eq!(lua.len(), 2);
+    for b in &lua {
+        assert!(b.contains(r#"cmd = { "connlint", "server" }"#), "{b}");
+    }
+    assert!(lua[0].contains("vim.lsp.enable(\"connlint\")"));
+    assert!(lua[1].contains("vim.lsp.start("));
+    // Helix: the server is defined and added to Rust's list.
+    let toml_blocks = blocks(&lsp, "toml");
+    let helix: toml::Table = toml::from_str(&toml_blocks[0]).expect("languages.toml is TOML");
+    let server = &helix["language-server"]["connlint"];
+    assert_eq!(server["command"].as_str(), Some("connlint"));
+    assert_eq!(server["args"], toml::Value::Array(vec!["server".into()]));
+    let rust = &helix["language"].as_array().unwrap()[0];
+    assert_eq!(rust["name"].as_str(), Some("rust"));
+    let servers = rust["language-servers"].as_array().unwrap();
+    assert!(servers.contains(&"connlint".into()), "{servers:?}");
+    // Zed: an extension that provides the server for Rust and runs `connlint server`.
+    let ext: toml::Table = toml::from_str(&toml_blocks[1]).expect("extension.toml is TOML");
+    assert_eq!(
+        ext["language_servers"]["connlint"]["languages"],
+        toml::Value::Array(vec!["Rust".into()])
+    );
+    let manifest: toml::Table = toml::from_str(&toml_blocks[2]).expect("Cargo.toml is TOML");
+    assert!(manifest["dependencies"].get("zed_extension_api").is_some());
+    let rust_code = &blocks(&lsp, "rust")[0];
+    assert!(rust_code.contains(r#"args: vec!["server".into()]"#));
+    assert!(rust_code.contains(r#".which("connlint")"#));
+}

@@ -101,10 +101,7 @@ fn sarif_carries_rules_with_help_and_results_with_locations() {
     let driver = &run["tool"]["driver"];
     assert_eq!(driver["name"], "connlint");
     assert_eq!(driver["version"], env!("CARGO_PKG_VERSION"));
-    assert_eq!(
-        driver["informationUri"],
-        "https://github.com/connlint/connlint"
-    );
+    assert_eq!(driver["informationUri"], env!("CARGO_PKG_REPOSITORY"));
 
     let rules = driver["rules"].as_array().unwrap();
     for r in connlint::rules::all() {
@@ -115,7 +112,7 @@ fn sarif_carries_rules_with_help_and_results_with_locations() {
             .unwrap_or_else(|| panic!("{id} missing"));
         assert_eq!(
             d["helpUri"],
-            format!("https://github.com/connlint/connlint/blob/main/lints/{id}.md")
+            format!("{}/blob/main/lints/{id}.md", env!("CARGO_PKG_REPOSITORY"))
         );
         assert_eq!(d["shortDescription"]["text"], r.info().summary);
         // The rule's whole doc (lints/<id>.md) is the help shown beside an alert.
@@ -189,4 +186,90 @@ fn sarif_carries_rules_with_help_and_results_with_locations() {
         root.starts_with("file:///") && root.ends_with('/'),
         "{root}"
     );
+}
+
+/// `connlint check --format sarif` run with `args` from `dir`.
+fn sarif_from(dir: &Path, args: &[&str]) -> Value {
+    let o = Command::cargo_bin("connlint")
+        .unwrap()
+        .current_dir(dir)
+        .args(["check", "--format", "sarif"])
+        .args(args)
+        .output()
+        .unwrap();
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}", String::from_utf8_lossy(&o.stdout)))
+}
+
+fn uris(doc: &Value) -> Vec<(String, Value, String)> {
+    doc["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let a = &r["locations"][0]["physicalLocation"]["artifactLocation"];
+            (
+                a["uri"].as_str().unwrap().to_string(),
+                a["uriBaseId"].clone(),
+                r["partialFingerprints"]["connlint/v1"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn sarif_paths_are_relative_to_the_repository_root_wherever_the_check_ran() {
+    let v = validator();
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(repo.join(".git")).unwrap();
+    std::fs::create_dir_all(repo.join("crates/db/src")).unwrap();
+    std::fs::write(repo.join("crates/db/src/lock.rs"), FORGET).unwrap();
+    let root_uri = format!(
+        "file://{}/",
+        std::fs::canonicalize(&repo).unwrap().display()
+    );
+
+    let abs = repo.join("crates/db/src");
+    let runs = [
+        (repo.clone(), vec!["."]),
+        (repo.join("crates/db"), vec!["."]),
+        (repo.join("crates/db/src"), vec!["lock.rs"]),
+        (repo.join("crates"), vec!["db/src/../src"]),
+        // Outside the repository, with an absolute path: the root is found from the path.
+        (dir.path().to_path_buf(), vec![abs.to_str().unwrap()]),
+    ];
+    let mut first = None;
+    for (cwd, args) in runs {
+        let cwd = std::fs::canonicalize(cwd).unwrap();
+        let doc = sarif_from(&cwd, &args);
+        let errs = errors(&v, &doc);
+        assert!(errs.is_empty(), "{errs:#?}");
+        let run = &doc["runs"][0];
+        assert_eq!(
+            run["originalUriBaseIds"]["%SRCROOT%"]["uri"], root_uri,
+            "from {cwd:?}"
+        );
+        let got = uris(&doc);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got[0].0, "crates/db/src/lock.rs", "from {cwd:?}");
+        assert_eq!(got[0].1, "%SRCROOT%");
+        // Same alert, same fingerprint, whatever the directory.
+        assert_eq!(first.get_or_insert(got[0].2.clone()), &got[0].2);
+    }
+
+    // A file outside the repository keeps an absolute URI.
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("lock.rs"), FORGET).unwrap();
+    let file = std::fs::canonicalize(outside.path().join("lock.rs")).unwrap();
+    let doc = sarif_from(&repo, &[".", file.to_str().unwrap()]);
+    assert!(errors(&v, &doc).is_empty());
+    let got = uris(&doc);
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(got
+        .iter()
+        .any(|(u, base, _)| u == &format!("file://{}", file.display()) && base.is_null()));
 }

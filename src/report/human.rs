@@ -1,8 +1,10 @@
 use super::{count, Style};
 use crate::diagnostic::{Finding, Severity};
 use crate::engine::Outcome;
+use crate::source::SourceFile;
 use miette::{
-    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource, Report,
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, MietteError,
+    MietteSpanContents, NamedSource, Report, SourceCode, SourceSpan, SpanContents,
 };
 use std::fmt::Write;
 
@@ -93,9 +95,79 @@ fn to_report(f: &Finding, outcome: &Outcome) -> Report {
         diag = diag.with_help(h.clone());
     }
     let name = f.path.display().to_string();
-    match outcome.sources.get(&f.path) {
-        Some(src) => Report::new(diag.with_labels(labels))
-            .with_source_code(NamedSource::new(name, src.text.clone())),
-        None => Report::new(diag.with_help(format!("in {name}"))),
+    match outcome
+        .sources
+        .get(&f.path)
+        .and_then(|src| Window::around(f, src))
+    {
+        Some(window) => {
+            Report::new(diag.with_labels(labels)).with_source_code(NamedSource::new(name, window))
+        }
+        None => {
+            let at = f.primary.span.start;
+            let mut help = format!("at {name}:{}:{}", at.line, at.column);
+            if let Some(h) = &f.help {
+                help = format!("{h}\n{help}");
+            }
+            Report::new(diag.with_help(help))
+        }
+    }
+}
+
+/// Lines shown around a label.
+const CONTEXT: usize = 3;
+/// A snippet bigger than this (a line of minified code) is not shown: the position is.
+const MAX_WINDOW: usize = 64 * 1024;
+
+/// The lines of a source that a finding's snippet shows, with their place in the file. miette
+/// finds lines by scanning its source from the start, so handing it the whole file would cost
+/// the file's length for every finding.
+struct Window {
+    text: String,
+    /// Byte offset and 0-based line of `text` in the file.
+    offset: usize,
+    line: usize,
+}
+
+impl Window {
+    fn around(f: &Finding, src: &SourceFile) -> Option<Window> {
+        let lines = std::iter::once(&f.primary)
+            .chain(&f.secondary)
+            .flat_map(|l| [l.span.start.line, l.span.end.line]);
+        let first = lines.clone().min()?.saturating_sub(CONTEXT).max(1);
+        let last = lines.max()? + CONTEXT;
+        let (start, end) = (src.line_start(first), src.line_start(last + 1));
+        if end - start > MAX_WINDOW {
+            return None;
+        }
+        Some(Window {
+            text: src.text[start..end].to_string(),
+            offset: start,
+            line: first - 1,
+        })
+    }
+}
+
+impl SourceCode for Window {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let local = SourceSpan::new(span.offset().saturating_sub(self.offset).into(), span.len());
+        let inner = self.text.as_str().read_span(&local, before, after)?;
+        Ok(Box::new(MietteSpanContents::new(
+            inner.data(),
+            SourceSpan::new(
+                (inner.span().offset() + self.offset).into(),
+                inner.span().len(),
+            ),
+            inner.line() + self.line,
+            inner.column(),
+            // miette counts these lines from the start of the source (and merges nearby
+            // snippets by it): count the lines before the window too.
+            inner.line_count() + self.line,
+        )))
     }
 }

@@ -29,6 +29,9 @@ pub struct Style {
     pub quiet: bool,
     /// What the summary line adds: findings hidden by suppressions and by the baseline.
     pub hidden: Hidden,
+    /// The repository root (absolute) that SARIF paths are relative to (`%SRCROOT%`); the
+    /// current directory when `None`.
+    pub srcroot: Option<std::path::PathBuf>,
 }
 
 /// Findings not shown, counted for the human summary line.
@@ -46,7 +49,7 @@ pub fn render(format: Format, outcome: &Outcome, style: &Style) -> String {
         Format::Human => human::render(outcome, style),
         Format::Short => short::render(&outcome.findings),
         Format::Json => json::render(outcome),
-        Format::Sarif => sarif::render(outcome),
+        Format::Sarif => sarif::render(outcome, style.srcroot.as_deref()),
         Format::Github => github::render(&outcome.findings),
     }
 }

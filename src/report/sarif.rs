@@ -3,6 +3,7 @@
 //! secondary labels, and a stable fingerprint (the baseline key) so alerts survive line moves.
 
 use crate::baseline::Keyer;
+use crate::config::absolute;
 use crate::diagnostic::{Finding, Severity, Span, PARSE_ERROR};
 use crate::diagnostic::{INVALID_SUPPRESSION, UNUSED_SUPPRESSION};
 use crate::engine::Outcome;
@@ -10,18 +11,12 @@ use crate::ids::DIAGNOSTIC_IDS;
 use crate::rules;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
-pub const REPO: &str = "https://github.com/connlint/connlint";
-
 /// Where a rule's documentation lives online.
 pub fn help_uri(id: &str) -> String {
-    if DIAGNOSTIC_IDS.contains(&id) {
-        format!("{REPO}/blob/main/README.md#suppressions-and-diagnostics")
-    } else {
-        format!("{REPO}/blob/main/lints/{id}.md")
-    }
+    crate::links::rule_doc(id)
 }
 
 fn diagnostic_summary(id: &str) -> &'static str {
@@ -131,13 +126,28 @@ fn region(s: &Span) -> Value {
     })
 }
 
-fn location(f: &Finding, span: &Span) -> Value {
-    let (u, absolute) = uri(&f.path);
-    let artifact = if absolute {
-        json!({ "uri": u })
-    } else {
-        json!({ "uri": u, "uriBaseId": "%SRCROOT%" })
-    };
+/// The repository root for `%SRCROOT%`: the nearest directory holding `.git` (a directory, or
+/// a file in a worktree or submodule) above `start`.
+pub fn repository_root(start: &Path) -> Option<PathBuf> {
+    let start = absolute(start);
+    start
+        .ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(Path::to_path_buf)
+}
+
+/// A finding's artifact: relative to `root` (with `uriBaseId`) when it is below it, else an
+/// absolute `file://` URI.
+fn artifact(path: &Path, root: &Path) -> Value {
+    let abs = absolute(path);
+    match abs.strip_prefix(root) {
+        Ok(rel) => json!({ "uri": uri(rel).0, "uriBaseId": "%SRCROOT%" }),
+        Err(_) => json!({ "uri": uri(&abs).0 }),
+    }
+}
+
+fn location(f: &Finding, span: &Span, root: &Path) -> Value {
+    let artifact = artifact(&f.path, root);
     json!({ "physicalLocation": { "artifactLocation": artifact, "region": region(span) } })
 }
 
@@ -151,10 +161,13 @@ fn fnv(text: &str) -> String {
     format!("{h:016x}")
 }
 
-pub fn render(outcome: &Outcome) -> String {
+/// The SARIF document; paths are relative to `srcroot` (absolute; default: the current
+/// directory), which becomes `originalUriBaseIds.%SRCROOT%`.
+pub fn render(outcome: &Outcome, srcroot: Option<&Path>) -> String {
     let (rules, index) = rule_descriptors();
-    let cwd = std::env::current_dir().unwrap_or_default();
-    let mut keyer = Keyer::at_dir(&cwd, &outcome.sources);
+    let root = srcroot.map_or_else(|| absolute(Path::new(".")), absolute);
+    // Fingerprints use root-relative paths too, so they do not depend on where the check ran.
+    let mut keyer = Keyer::at_dir(&root, &outcome.sources);
     let mut seen: HashMap<String, usize> = HashMap::new();
     let results: Vec<Value> = outcome
         .findings
@@ -175,13 +188,13 @@ pub fn render(outcome: &Outcome) -> String {
                 .iter()
                 .enumerate()
                 .map(|(i, l)| {
-                    let mut loc = location(f, &l.span);
+                    let mut loc = location(f, &l.span, &root);
                     loc["id"] = json!(i + 1);
                     loc["message"] = json!({ "text": l.message });
                     loc
                 })
                 .collect();
-            let mut primary = location(f, &f.primary.span);
+            let mut primary = location(f, &f.primary.span, &root);
             primary["message"] = json!({ "text": f.primary.message });
             let mut r = json!({
                 "ruleId": f.rule,
@@ -199,7 +212,7 @@ pub fn render(outcome: &Outcome) -> String {
             r
         })
         .collect();
-    let (root, _) = uri(&cwd);
+    let (root, _) = uri(&root);
     let root = if root.ends_with('/') {
         root
     } else {
@@ -213,7 +226,7 @@ pub fn render(outcome: &Outcome) -> String {
                 "name": "connlint",
                 "version": env!("CARGO_PKG_VERSION"),
                 "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "informationUri": REPO,
+                "informationUri": crate::links::REPOSITORY,
                 "rules": rules,
             }},
             "originalUriBaseIds": { "%SRCROOT%": { "uri": root } },
