@@ -131,8 +131,10 @@ fn run(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
     let timer = Timer::start();
 
     // 1. Read every file; lower those that mention a database crate or type.
+    // One file per task: a few large files must not end up queued behind each other.
     let first: Vec<Read> = (0..inputs.len())
         .into_par_iter()
+        .with_max_len(1)
         .map(|id| match read(&inputs[id]) {
             Err(f) => Read::Failed(*f),
             Ok(source) if mentions(&vocabulary, &source.text) => lower(id, source),
@@ -168,8 +170,12 @@ fn run(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
     let first_round = files.len();
     if let Ok(local) = AhoCorasick::new(&local_words) {
         if !local_words.is_empty() {
-            let second: Vec<Read> = std::mem::take(&mut pending)
+            let mut pending = std::mem::take(&mut pending);
+            // Largest first, so no large file is left for the end.
+            pending.sort_by_key(|(_, source)| std::cmp::Reverse(source.text.len()));
+            let second: Vec<Read> = pending
                 .into_par_iter()
+                .with_max_len(1)
                 .filter(|(_, source)| mentions(&local, &source.text))
                 .map(|(id, source)| lower(id, source))
                 .collect();
