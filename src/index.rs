@@ -96,7 +96,12 @@ impl FileFacts {
             scope: m.scope.clone(),
             ..FileFacts::default()
         };
-        let module = |md: model::Module| md.map_or(m.module.clone(), |s| m.name(s).to_string());
+        // The innermost inline module, else the file's module.
+        let module = |md: model::Module| {
+            m.modules[md as usize]
+                .last()
+                .map_or(m.module.clone(), |s| m.name(*s).to_string())
+        };
         let ty = |t: TyId| TypeExpr::from_model(m, t);
         for item in &m.items {
             match item {

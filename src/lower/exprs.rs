@@ -93,10 +93,25 @@ impl Lowerer<'_> {
                 let recv = self.expr(&mc.receiver);
                 let method = self.ident(&mc.method);
                 let args = self.exprs(&mc.args);
+                let turbofish = mc.turbofish.as_ref().map(|t| {
+                    let tys: Vec<u32> = t
+                        .args
+                        .iter()
+                        .filter_map(|g| match g {
+                            syn::GenericArgument::Type(ty) => Some(self.ty(ty).raw()),
+                            _ => None,
+                        })
+                        .collect();
+                    self.list(&tys)
+                });
                 let span = self
                     .span(mc.method.span())
                     .to(self.span(mc.paren_token.span.close()));
-                self.push_expr(Expr::MethodCall { recv, method, args }, span)
+                let id = self.push_expr(Expr::MethodCall { recv, method, args }, span);
+                if let Some(t) = turbofish {
+                    self.m.turbofish.push((id, t));
+                }
+                id
             }
             syn::Expr::Call(c) => {
                 let func = self.expr(&c.func);

@@ -3,8 +3,9 @@
 
 use super::Lowerer;
 use crate::model::{
-    visit, Attrs, BlockId, Const, EnumDef, Expr, FieldDef, FnDef, FnSig, ImplDef, Item, MacroRules,
-    Param, ParamKind, Region, Span, StaticDecl, StaticVia, StructDef, TraitDef, TypeAlias,
+    visit, Attrs, BlockId, Const, EnumDef, Expr, FieldDef, FnDef, FnSig, Generic, ImplDef, Item,
+    MacroRules, Param, ParamKind, Region, Span, StaticDecl, StaticVia, StructDef, TraitDef,
+    TypeAlias,
 };
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
 use std::sync::Arc;
@@ -161,11 +162,13 @@ impl Lowerer<'_> {
                                 .contains("test")
                     });
                     let name = self.ident(&m.ident);
-                    let saved = (self.module.replace(name), self.in_test_mod);
+                    let saved = (self.module, self.in_test_mod);
+                    self.enter_module(name);
                     self.in_test_mod |= test;
                     for item in items {
                         self.item(item, level);
                     }
+                    self.module_stack.pop();
                     (self.module, self.in_test_mod) = saved;
                 }
             }
@@ -174,8 +177,64 @@ impl Lowerer<'_> {
         }
     }
 
+    /// Enters `mod name { .. }`: items now sit in the chain of inline modules ending there.
+    fn enter_module(&mut self, name: crate::model::Sym) {
+        self.module_stack.push(name);
+        let chain = self.module_stack.as_slice();
+        self.module = match self.m.modules.iter().position(|c| &**c == chain) {
+            Some(i) => i as u32,
+            None => {
+                self.m.modules.push(chain.into());
+                (self.m.modules.len() - 1) as u32
+            }
+        };
+    }
+
+    /// Generic parameters with their trait bounds, from `<..>` and the `where` clause.
+    fn generics(&mut self, g: &syn::Generics) -> Vec<Generic> {
+        let mut out: Vec<Generic> = Vec::new();
+        let add = |l: &mut Self,
+                   name: &syn::Ident,
+                   bounds: &syn::punctuated::Punctuated<syn::TypeParamBound, syn::Token![+]>,
+                   out: &mut Vec<Generic>| {
+            let name = l.ident(name);
+            let paths: Vec<_> = bounds
+                .iter()
+                .filter_map(|b| match b {
+                    syn::TypeParamBound::Trait(t) => Some(l.path(&t.path)),
+                    _ => None,
+                })
+                .collect();
+            match out.iter_mut().find(|g| g.name == name) {
+                Some(g) => g.bounds.extend(paths),
+                None => out.push(Generic {
+                    name,
+                    bounds: paths,
+                }),
+            }
+        };
+        for p in &g.params {
+            if let syn::GenericParam::Type(t) = p {
+                add(self, &t.ident, &t.bounds, &mut out);
+            }
+        }
+        if let Some(w) = &g.where_clause {
+            for pred in &w.predicates {
+                if let syn::WherePredicate::Type(pt) = pred {
+                    if let syn::Type::Path(tp) = &pt.bounded_ty {
+                        if let Some(id) = tp.path.get_ident() {
+                            add(self, id, &pt.bounds, &mut out);
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
     fn impl_block(&mut self, i: &syn::ItemImpl, level: Level) {
         let indexed = level != Level::Nested;
+        let generics = self.generics(&i.generics);
         let self_ty = match &*i.self_ty {
             syn::Type::Path(p) => p.path.segments.last().map(|s| self.ident(&s.ident)),
             _ => None,
@@ -211,6 +270,7 @@ impl Lowerer<'_> {
                 assoc_types,
                 fns,
                 module,
+                generics,
             }));
         }
     }
@@ -324,6 +384,7 @@ impl Lowerer<'_> {
             syn::ReturnType::Default => None,
         };
         let attrs = self.attrs(attrs);
+        let generics = self.generics(&sig.generics);
         let text = match block {
             Some(b) => {
                 let from = self.offset(self.span(sig.fn_token.span).lo);
@@ -338,6 +399,7 @@ impl Lowerer<'_> {
                 params,
                 ret,
                 is_async: sig.asyncness.is_some(),
+                generics,
             },
             body: None,
             owner: self.owner,

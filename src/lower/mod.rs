@@ -153,8 +153,9 @@ pub(crate) struct Lowerer<'t> {
     /// The names written in each function being lowered (innermost last).
     fn_names: Vec<Vec<Sym>>,
     buf: String,
-    /// The innermost inline module, while lowering its items.
-    module: Option<Sym>,
+    /// The chain of inline modules being lowered, and its index in `FileModel::modules`.
+    module_stack: Vec<Sym>,
+    module: u32,
     /// Inside a `#[cfg(..test..)]` module.
     in_test_mod: bool,
     /// The type of the enclosing `impl` or trait, for the functions lowered now.
@@ -182,6 +183,7 @@ impl<'t> Lowerer<'t> {
         });
         m.types.push(TypeExpr::Other);
         m.type_spans.push(Span::default());
+        m.modules.push(Box::default());
         let mut l = Lowerer {
             m,
             text,
@@ -193,7 +195,8 @@ impl<'t> Lowerer<'t> {
             expanding: false,
             fn_names: Vec::new(),
             buf: String::new(),
-            module: None,
+            module_stack: Vec::new(),
+            module: 0,
             in_test_mod: false,
             owner: None,
         };

@@ -83,6 +83,8 @@ pub struct ImplDef {
     /// Its methods, as indices into `FileModel::fns`.
     pub fns: Vec<u32>,
     pub module: Module,
+    /// `impl<T: Bound> Trait for T`: its generic parameters.
+    pub generics: Vec<Generic>,
 }
 
 #[derive(Debug, Clone)]
@@ -100,9 +102,17 @@ pub struct MacroRules {
     pub span: Span,
 }
 
-/// The innermost module an item is defined in: the file's own module (`None`) or an inline
-/// `mod name { .. }` (its name).
-pub type Module = Option<Sym>;
+/// The module an item is defined in, as an index into `FileModel::modules`: the chain of
+/// inline `mod name { .. }` it sits in, inside the file's own module (`0`: none).
+pub type Module = u32;
+
+/// A generic parameter and the traits it is bound by (`C: Context`, `where C: Context`).
+#[derive(Debug, Clone)]
+pub struct Generic {
+    pub name: Sym,
+    /// The paths of its trait bounds.
+    pub bounds: Vec<SymList>,
+}
 
 /// How a parameter is taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -131,6 +141,7 @@ pub struct FnSig {
     pub params: Vec<Param>,
     pub ret: Option<TyId>,
     pub is_async: bool,
+    pub generics: Vec<Generic>,
 }
 
 /// A function or method, with its body if it has one.

@@ -13,8 +13,8 @@ pub mod visit;
 
 pub use ids::{BlockId, ExprId, List, PatId, Sym, SymList, TyId};
 pub use items::{
-    Attrs, Const, EnumDef, FieldDef, FnDef, FnSig, ImplDef, Item, MacroRules, Module, Param,
-    ParamKind, Region, StaticDecl, StaticVia, StructDef, TraitDef, TypeAlias,
+    Attrs, Const, EnumDef, FieldDef, FnDef, FnSig, Generic, ImplDef, Item, MacroRules, Module,
+    Param, ParamKind, Region, StaticDecl, StaticVia, StructDef, TraitDef, TypeAlias,
 };
 pub use scope::FileScope;
 
@@ -448,6 +448,10 @@ pub struct FileModel {
     pub regions: Vec<Region>,
     /// For the model of a macro's arguments (`lower::lower_macro`): those arguments.
     pub macro_root: Option<MacroArgs>,
+    /// Chains of inline modules items sit in (`Module` indexes this; `0` is none).
+    pub modules: Vec<Box<[Sym]>>,
+    /// Turbofish type arguments of method calls (`req.guard::<DbConn>()`), by call.
+    pub(crate) turbofish: Vec<(ExprId, List)>,
 
     pub(crate) exprs: Vec<Expr>,
     pub(crate) expr_spans: Vec<Span>,
@@ -484,6 +488,14 @@ impl FileModel {
     pub fn name(&self, s: Sym) -> &str {
         self.names.get(s)
     }
+    /// The type arguments written on a method call (`::<T>`), if any.
+    pub fn turbofish(&self, call: ExprId) -> Option<List> {
+        self.turbofish
+            .binary_search_by_key(&call, |(e, _)| *e)
+            .ok()
+            .map(|i| self.turbofish[i].1)
+    }
+
     pub fn expr(&self, id: ExprId) -> Expr {
         self.exprs[id.index()]
     }
