@@ -8,7 +8,7 @@
 
 use crate::diagnostic::{Finding, Label, Severity, Span, PARSE_ERROR};
 use crate::flow::{self, Acquirers, Body, Summary};
-use crate::index::{CrateIndex, FileFacts, FileId};
+use crate::index::{CrateIndex, FileFacts, FileId, Layout};
 use crate::lower::lower_file;
 use crate::model::FileModel;
 use crate::profile::Knowledge;
@@ -158,10 +158,11 @@ fn run(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
     let facts = |files: &[Lowered]| -> Vec<(FileId, FileFacts)> {
         files
             .par_iter()
-            .map(|f| (f.id, FileFacts::of(f.id, &f.model)))
+            .map(|f| (f.id, FileFacts::of(&f.model)))
             .collect()
     };
-    let mut index = CrateIndex::new(knowledge, inputs.len());
+    let paths: Vec<&std::path::Path> = inputs.iter().map(|i| i.path.as_path()).collect();
+    let mut index = CrateIndex::new(knowledge, Layout::of(&paths), inputs.len());
     for (id, f) in facts(&files) {
         index.add(id, f);
     }

@@ -3,14 +3,25 @@
 
 use crate::profile::{Kind, TypeId};
 
+/// A struct or enum of the checked code: an index into the crate index's types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LocalTy(pub u32);
+
+/// A trait of the checked code: an index into the crate index's traits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TraitId(pub u32);
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum Ty {
     #[default]
     Unknown,
     /// A type a profile knows (`sqlx::PoolConnection`, `r2d2::Pool`).
     Db(TypeId),
-    /// A struct or enum defined in the checked crate.
-    Local(String),
+    /// A struct or enum defined in the checked code.
+    Local(LocalTy),
+    /// A value known only by a crate-local trait it implements: a generic parameter
+    /// (`C: Context`), `impl Trait` or `dyn Trait`.
+    Param(TraitId),
     /// `Result<T, _>` or `Option<T>`: peeled by `?`, `unwrap`, `expect`, `if let Some(..)`.
     Fallible(Box<Ty>),
     /// A future: peeled by `.await`.

@@ -2,8 +2,9 @@
 
 use super::macros::TextSource;
 use super::{Body, CalleeKey, Ctx, Event, EventKind, Expander, Walker};
-use crate::index::{CrateIndex, FileId};
+use crate::index::{BodyInfo, CrateIndex, FileId, Where};
 use crate::model::{visit, BlockId, Expr, FileModel, FnDef};
+use crate::types::Ty;
 
 /// Analyses the bodies of one file: functions that name nothing connection-related (no
 /// profile type or crate, no crate-local name that leads to a connection) get only a light
@@ -19,23 +20,19 @@ pub fn analyse_file(
     // Which of the file's names are connection-related, once for all its functions.
     let hot_names: Vec<bool> = m.names.iter().map(|(_, n)| idx.is_hot(n)).collect();
     let mut bodies = Vec::new();
-    for f in &m.fns {
+    for (i, f) in m.fns.iter().enumerate() {
         let Some(block) = f.body else { continue };
-        let self_ty = f.owner.map(|o| m.name(o).to_string());
         let name = m.name(f.sig.name).to_string();
-        let key = match &self_ty {
-            Some(t) => idx.method_key(t, &name),
-            None => idx.fn_key(&name, file),
-        };
-        let events = if hot(idx, f, self_ty.as_deref(), &hot_names) {
-            let mut w = Walker::new(idx, m, &ex, file, self_ty);
+        let BodyInfo { key, at } = idx.body(file, m, i as u32);
+        let events = if hot(idx, f, &at, &hot_names) {
+            let mut w = Walker::new(idx, m, &ex, at);
             w.ctx.in_async = f.sig.is_async;
             w.params(&f.sig.params);
             w.body_block(block);
             w.finish(m.block(block).close);
             w.into_events()
         } else {
-            cold_calls(idx, file, m, self_ty.as_deref(), block)
+            cold_calls(idx, &at, m, block)
         };
         bodies.push(Body {
             runs_once: runs_once(&name, f) || f.in_test_mod,
@@ -50,8 +47,8 @@ pub fn analyse_file(
 
 /// Does this function name anything connection-related (its signature or body text, or the
 /// type it is a method of)?
-fn hot(idx: &CrateIndex, f: &FnDef, self_ty: Option<&str>, hot_names: &[bool]) -> bool {
-    self_ty.is_some_and(|t| idx.is_hot(t))
+fn hot(idx: &CrateIndex, f: &FnDef, at: &Where, hot_names: &[bool]) -> bool {
+    at.self_ty.is_some_and(|t| idx.is_hot(idx.type_name(t)))
         || f.names
             .iter()
             .any(|s| hot_names.get(s.index()).copied().unwrap_or(false))
@@ -60,13 +57,7 @@ fn hot(idx: &CrateIndex, f: &FnDef, self_ty: Option<&str>, hot_names: &[bool]) -
 /// The light pass: the crate-local functions a body calls, by path (`helper(..)`,
 /// `db::load(..)`, `Type::f(..)`) or on `self`, as `LocalCall` events (their spans are never
 /// shown: nothing is held in a cold body). Macro arguments are not looked into.
-fn cold_calls(
-    idx: &CrateIndex,
-    file: FileId,
-    m: &FileModel,
-    self_ty: Option<&str>,
-    block: BlockId,
-) -> Vec<Event> {
+fn cold_calls(idx: &CrateIndex, at: &Where, m: &FileModel, block: BlockId) -> Vec<Event> {
     let mut out = Vec::new();
     let mut push = |key: CalleeKey, span| {
         out.push(Event {
@@ -84,12 +75,13 @@ fn cold_calls(
                 if let Expr::Path { segs, .. } = m.expr(func) {
                     let path = m.path_strings(segs);
                     let key = match path.as_slice() {
-                        [name] => idx.bare_fn_key(name, file),
-                        [.., ty, name] if ty == "Self" => {
-                            self_ty.and_then(|t| idx.method_key(t, name))
-                        }
-                        [.., ty, name] if idx.has_method(ty, name) => idx.method_key(ty, name),
-                        [.., module, name] => idx.fn_key_in(module, name),
+                        [name] => idx.bare_fn(at, name).map(|(k, _)| k),
+                        [prefix @ .., name] => match idx.resolve_path(at, prefix) {
+                            ty @ (Ty::Local(_) | Ty::Param(_)) => {
+                                idx.method_on(at, &ty, name).map(|f| f.key)
+                            }
+                            _ => idx.path_fn(at, &path).map(|(k, _)| k),
+                        },
                         [] => None,
                     };
                     if let Some(key) = key {
@@ -99,7 +91,7 @@ fn cold_calls(
             }
             Expr::MethodCall { recv, method, .. } if m.is_ident(recv, "self") => {
                 let name = m.name(method);
-                if let Some(key) = self_ty.and_then(|t| idx.method_key(t, name)) {
+                if let Some(key) = at.self_ty.and_then(|t| idx.method_key(t, name)) {
                     push(key, m.expr_span(e));
                 }
             }

@@ -66,8 +66,7 @@ impl Walker<'_> {
     fn types(&self) -> Types<'_> {
         Types {
             idx: self.idx,
-            file: self.file,
-            self_ty: self.self_ty.as_deref(),
+            at: &self.at,
         }
     }
 
@@ -162,10 +161,13 @@ impl Walker<'_> {
         if def.is_none() && recv_kind == Some(Kind::Driver) {
             self.consume(&recv);
         }
-        let local = matches!(recv.ty.settled(), Ty::Local(_)) && def.is_none();
-        if local
-            && matches!(recv.ty.settled(), Ty::Local(o) if self.idx.method_takes_self(o, method))
-        {
+        // A crate-local method: the type's own, a bound trait's, or an extension's.
+        let local = if def.is_none() {
+            self.idx.method_on(&self.at, &recv.ty, method).cloned()
+        } else {
+            None
+        };
+        if local.as_ref().is_some_and(|m| m.takes_self) {
             self.consume(&recv);
         }
         for a in &args {
@@ -192,8 +194,7 @@ impl Walker<'_> {
         // A crate-local helper method returning a connection (`state.conn().await?`) hands
         // over a fresh one; other unknown methods (`OnceCell::get`) only give access to
         // one stored elsewhere.
-        let helper =
-            local && matches!(recv.ty.settled(), Ty::Local(o) if self.idx.has_method(o, method));
+        let helper = local.is_some();
         // A transaction begun on a held connection is a value of its own (to commit), working
         // on that connection.
         let begins_on_held = recv_holds && role == Some(Role::Begin);
@@ -314,7 +315,7 @@ impl Walker<'_> {
             self.mark_shared(&recv);
         }
         let owner = match recv.ty.settled() {
-            Ty::Local(o) => Some(o.clone()),
+            Ty::Local(o) => Some(self.idx.type_name(*o).to_string()),
             Ty::Db(t) => Some(self.idx.knowledge.ty(*t).name.clone()),
             _ => None,
         };
@@ -382,12 +383,8 @@ impl Walker<'_> {
             (&before, &mentioned),
             span,
         );
-        if local {
-            if let Ty::Local(owner) = recv.ty.settled() {
-                if let Some(key) = self.idx.method_key(owner, method) {
-                    self.local_call(key, &result, true, &before, &mentioned, span);
-                }
-            }
+        if let Some(m) = &local {
+            self.local_call(m.key, &result, true, &before, &mentioned, span);
         }
         // Only calls a rule can care about become events: the rest is most of the code.
         if def.is_some()

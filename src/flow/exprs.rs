@@ -404,7 +404,7 @@ impl Walker<'_> {
         let on_self = self.m.is_ident(base_e, "self")
             || matches!(base.place, Place::Field { on_self: true, .. });
         let ty = match base.ty.settled() {
-            Ty::Local(owner) => self.idx.field(owner, field).cloned().unwrap_or_default(),
+            Ty::Local(owner) => self.idx.field(*owner, field).cloned().unwrap_or_default(),
             Ty::Tuple(ts) => field
                 .parse::<usize>()
                 .ok()
@@ -520,9 +520,7 @@ impl Walker<'_> {
             self.expr(r);
         }
         let segs = self.m.path_strings(path);
-        let ty = self
-            .idx
-            .resolve_path(self.file, &segs, self.self_ty.as_deref());
+        let ty = self.idx.resolve_path(&self.at, &segs);
         // A struct literal of pool options carries them (`Config { pool: .. }`).
         let mut settings = Vec::new();
         if self

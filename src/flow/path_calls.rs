@@ -103,14 +103,18 @@ impl Walker<'_> {
                 _ => Ty::Unknown,
             },
             _ if full.len() == 1 && !self.is_binding_named(&last) && self.idx.has_fn(&last) => {
-                local_key = self.idx.bare_fn_key(&last, self.file);
-                self.idx.fn_return(&last).cloned().unwrap_or_default()
+                match self.idx.bare_fn(&self.at, &last) {
+                    Some((key, ret)) => {
+                        local_key = Some(key);
+                        ret.clone()
+                    }
+                    None => Ty::Unknown,
+                }
             }
             _ => {
                 let types = Types {
                     idx: self.idx,
-                    file: self.file,
-                    self_ty: self.self_ty.as_deref(),
+                    at: &self.at,
                 };
                 let (ty, resolved, key) = types.path_call_type(&full);
                 def = resolved;

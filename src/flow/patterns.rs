@@ -15,7 +15,7 @@ impl Walker<'_> {
         for p in params {
             match p.kind {
                 ParamKind::SelfValue | ParamKind::SelfRef => {
-                    let Some(s) = self.self_ty.clone() else {
+                    let Some(s) = self.at.self_ty else {
                         continue;
                     };
                     let v = Value::of(Ty::Local(s));
@@ -202,7 +202,7 @@ impl Walker<'_> {
                         (n, t) if TRANSPARENT.contains(&n) => t.clone(),
                         (_, Ty::Local(owner)) => self
                             .idx
-                            .field(owner, &i.to_string())
+                            .field(*owner, &i.to_string())
                             .cloned()
                             .unwrap_or_default(),
                         _ => Ty::Unknown,
@@ -216,7 +216,7 @@ impl Walker<'_> {
                     let part = match &ty {
                         Ty::Local(owner) => self
                             .idx
-                            .field(owner, self.name(fp.member))
+                            .field(*owner, self.name(fp.member))
                             .cloned()
                             .unwrap_or_default(),
                         _ => Ty::Unknown,

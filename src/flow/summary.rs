@@ -120,6 +120,11 @@ impl Acquirers {
             }
             calls.entry(key).or_default().extend(s.calls);
         }
+        // A trait method stands for every impl of it (a call through `dyn Trait` or a
+        // generic parameter may reach any of them).
+        for (key, impls) in idx.dispatch() {
+            calls.entry(key).or_default().extend_from_slice(impls);
+        }
         for callees in calls.values_mut() {
             callees.sort_by(|a, b| idx.callee_order(*a).cmp(idx.callee_order(*b)));
             callees.dedup();

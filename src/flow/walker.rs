@@ -4,7 +4,7 @@
 use super::macros::Expander;
 use super::state::{Manual, Scope, State};
 use super::{Ctx, DropHow, Event, EventKind, HeldRef, Place, PoolBuiltEvent, TypeId, Value};
-use crate::index::{CrateIndex, FileId};
+use crate::index::{CrateIndex, FileId, Where};
 use crate::model::{FileModel, Span, Sym, TyId};
 use crate::profile::Kind;
 use crate::types::{Held, Ty};
@@ -18,7 +18,8 @@ pub struct Walker<'a> {
     /// Parses macro arguments when the walk needs them.
     pub(super) ex: &'a Expander<'a>,
     pub(super) file: FileId,
-    pub(super) self_ty: Option<String>,
+    /// Where the body is: its module, `Self` type and generic parameters.
+    pub(super) at: Where,
     pub(super) scopes: Vec<Scope>,
     pub(super) state: State,
     /// Ids in flight in the current statement: acquired or moved out, not yet bound or consumed.
@@ -54,15 +55,14 @@ impl<'a> Walker<'a> {
         idx: &'a CrateIndex,
         m: &'a FileModel,
         ex: &'a Expander<'a>,
-        file: FileId,
-        self_ty: Option<String>,
+        at: Where,
     ) -> Walker<'a> {
         Walker {
             idx,
             m,
             ex,
-            file,
-            self_ty,
+            file: at.file,
+            at,
             scopes: vec![Scope::default()],
             state: State::new(),
             pending: Vec::new(),
@@ -109,8 +109,7 @@ impl<'a> Walker<'a> {
     }
 
     pub(super) fn resolve_ty(&self, ty: TyId) -> Ty {
-        self.idx
-            .resolve(self.file, self.m, ty, self.self_ty.as_deref())
+        self.idx.resolve(&self.at, self.m, ty)
     }
 
     pub(super) fn fresh_id(&mut self) -> u32 {

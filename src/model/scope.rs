@@ -10,6 +10,9 @@ pub struct FileScope {
     pub globs: Vec<Vec<String>>,
     /// First segments of every imported path: the crates this file talks to.
     pub roots: HashSet<String>,
+    /// Paths imported as `_` (`use crate::ext::AppExt as _;`): traits brought in for their
+    /// methods only.
+    pub unnamed: Vec<Vec<String>>,
 }
 
 impl FileScope {
@@ -24,6 +27,7 @@ impl FileScope {
             rename.unwrap_or(name)
         };
         if alias == "_" {
+            self.unnamed.push(full);
             return;
         }
         if let Some(first) = full.first() {

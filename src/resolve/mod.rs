@@ -2,7 +2,7 @@
 //! profiles (library calls), the crate index (crate-local functions and methods) and the
 //! standard wrappers (`Result`, `Option`, collections, iterators, cells, locks).
 
-use crate::index::{CalleeKey, CrateIndex, FileId};
+use crate::index::{CalleeKey, CrateIndex, Where};
 use crate::profile::{CallDef, Role, TypeId};
 use crate::types::Ty;
 
@@ -89,11 +89,10 @@ pub struct Resolved {
     pub blocking: bool,
 }
 
-/// Typing of calls in one file (inside `impl self_ty`, if any).
+/// Typing of calls written at a place (a module of a file, inside an `impl`, if any).
 pub struct Types<'a> {
     pub idx: &'a CrateIndex,
-    pub file: FileId,
-    pub self_ty: Option<&'a str>,
+    pub at: &'a Where,
 }
 
 impl Types<'_> {
@@ -107,6 +106,11 @@ impl Types<'_> {
         let m = method;
         match recv {
             Ty::Fallible(inner) => {
+                // A crate-local extension method of `Result`/`Option` keeps its value.
+                if let Some(f) = self.idx.method_on(self.at, recv, m) {
+                    let keeps = f.ret.as_ref().is_none_or(|t| matches!(t, Ty::Fallible(_)));
+                    return (if keeps { recv.clone() } else { Ty::Unknown }, None);
+                }
                 if UNWRAP_METHODS.contains(&m) {
                     return ((**inner).clone(), None);
                 }
@@ -132,10 +136,21 @@ impl Types<'_> {
                     };
                     return (ty, Some(resolved));
                 }
+                if let Some(t) = self
+                    .idx
+                    .method_on(self.at, recv, m)
+                    .and_then(|f| f.ret.as_ref())
+                {
+                    return (t.clone(), None);
+                }
                 generic_method(recv, m)
             }
-            Ty::Local(owner) => {
-                if let Some(t) = self.idx.method_return(owner, m) {
+            Ty::Local(_) | Ty::Param(_) => {
+                if let Some(t) = self
+                    .idx
+                    .method_on(self.at, recv, m)
+                    .and_then(|f| f.ret.as_ref())
+                {
                     return (t.clone(), None);
                 }
                 generic_method(recv, m)
@@ -173,6 +188,15 @@ impl Types<'_> {
                 _ => (Ty::Unknown, None),
             },
             Ty::Unknown => match m {
+                // A blanket or extension trait's method (`parts.app()`).
+                _ if self
+                    .idx
+                    .method_on(self.at, recv, m)
+                    .is_some_and(|f| f.ret.is_some()) =>
+                {
+                    let f = self.idx.method_on(self.at, recv, m).expect("checked");
+                    (f.ret.clone().unwrap_or_default(), None)
+                }
                 _ if ITER_SOURCES.contains(&m) => (Ty::iter(Ty::Unknown), None),
                 "map" | "then" | "filter_map" => {
                     let r = closure_ret.cloned().unwrap_or_default();
@@ -221,8 +245,8 @@ impl Types<'_> {
         let k = self.idx.knowledge;
         if prefix.is_empty() {
             // A tuple-struct constructor (`DbConn(conn)`).
-            if self.idx.is_local_type(name) {
-                return (Ty::Local(name.clone()), None, None);
+            if let Some(t) = self.idx.local_type(self.at, full) {
+                return (Ty::Local(t), None, None);
             }
             return (Ty::Unknown, None, None);
         }
@@ -230,10 +254,10 @@ impl Types<'_> {
         // `Duration::from_secs`): skip resolving those.
         let known = prefix
             .last()
-            .is_some_and(|t| self.idx.could_be_type(self.file, t))
+            .is_some_and(|t| self.idx.could_be_type(self.at.file, t))
             || k.is_root(&prefix[0]);
         let owner = if known {
-            self.idx.resolve_path(self.file, prefix, self.self_ty)
+            self.idx.resolve_path(self.at, prefix)
         } else {
             Ty::Unknown
         };
@@ -256,15 +280,10 @@ impl Types<'_> {
                     None => (Ty::Unknown, None, None),
                 }
             }
-            Ty::Local(owner) => {
-                let t = self
-                    .idx
-                    .method_return(&owner, name)
-                    .cloned()
-                    .unwrap_or_default();
-                let key = self.idx.method_key(&owner, name);
-                (t, None, key)
-            }
+            ty @ (Ty::Local(_) | Ty::Param(_)) => match self.idx.method_on(self.at, &ty, name) {
+                Some(f) => (f.ret.clone().unwrap_or_default(), None, Some(f.key)),
+                None => (Ty::Unknown, None, None),
+            },
             _ => {
                 // `tokio_postgres::connect(..)`, `thread::sleep(..)`: a function at a crate
                 // or module path.
@@ -274,7 +293,7 @@ impl Types<'_> {
                     if let Some(f) = k.function(p, pre, name) {
                         // Free functions match by their last two segments; without the crate
                         // in the path, only an imported crate counts.
-                        let scope = &self.idx.scopes[self.file];
+                        let scope = &self.idx.scopes[self.at.file];
                         let rooted = k.profiles[p as usize]
                             .roots
                             .iter()
@@ -294,22 +313,12 @@ impl Types<'_> {
                         );
                     }
                 }
-                // `crate::db::get_conn(..)`, `db::get_conn(..)`.
-                // The module named before the function picks among same-named functions;
-                // a library path (`diesel::dsl::count`) names no local module.
-                let module = prefix.last().map(String::as_str).unwrap_or_default();
-                let key = match module {
-                    "crate" | "self" | "super" => self.idx.fn_key(name, self.file),
-                    m => self.idx.fn_key_in(m, name),
-                };
-                if key.is_some() {
-                    return (
-                        self.idx.fn_return(name).cloned().unwrap_or_default(),
-                        None,
-                        key,
-                    );
+                // `crate::db::get_conn(..)`, `db::get_conn(..)`: the function that path
+                // denotes; a library path (`diesel::dsl::count`) names no local one.
+                match self.idx.path_fn(self.at, full) {
+                    Some((key, ret)) => (ret.clone(), None, Some(key)),
+                    None => (Ty::Unknown, None, None),
                 }
-                (Ty::Unknown, None, None)
             }
         }
     }

@@ -4,6 +4,7 @@
 use super::{Family, FileCx, Rule, RuleInfo};
 use crate::diagnostic::Severity;
 use crate::flow::{EventKind, Expander, Place, Walker};
+use crate::index::Where;
 use crate::model::StaticVia;
 
 pub struct ConnectionInStatic;
@@ -22,7 +23,7 @@ impl Rule for ConnectionInStatic {
 
     fn check(&self, cx: &mut FileCx<'_>) {
         for decl in &cx.model.statics {
-            let ty = cx.index.resolve(cx.file, cx.model, decl.ty, None);
+            let ty = cx.index.resolve(&Where::file(cx.file), cx.model, decl.ty);
             let Some(held) = cx.index.held_in(&ty) else {
                 continue;
             };
@@ -35,7 +36,7 @@ impl Rule for ConnectionInStatic {
             )];
             if let Some(init) = decl.init {
                 let ex = Expander::new(cx.model, None);
-                let mut w = Walker::new(cx.index, cx.model, &ex, cx.file, None);
+                let mut w = Walker::new(cx.index, cx.model, &ex, Where::file(cx.file));
                 if let Some(origin) = w.expr(init).origin {
                     labels.push((origin, format!("the {} is acquired here", held.kind.noun())));
                 }
