@@ -27,7 +27,8 @@ pub fn analyse_file(
         let events = if hot(idx, f, &at, &hot_names) {
             let mut w = Walker::new(idx, m, &ex, at);
             w.ctx.in_async = f.sig.is_async;
-            w.params(&f.sig.params);
+            let handler = f.attrs.route || (f.sig.is_async && f.owner.is_none());
+            w.params(&f.sig.params, handler);
             w.body_block(block);
             w.finish(m.block(block).close);
             w.into_events()
@@ -55,7 +56,7 @@ fn hot(idx: &CrateIndex, f: &FnDef, at: &Where, hot_names: &[bool]) -> bool {
 }
 
 /// The light pass: the crate-local functions a body calls, by path (`helper(..)`,
-/// `db::load(..)`, `Type::f(..)`) or on `self`, as `LocalCall` events (their spans are never
+/// `db::load(..)`, `Type::f(..)`), on `self` or as a guard, as `LocalCall` events (their spans are never
 /// shown: nothing is held in a cold body). Macro arguments are not looked into.
 fn cold_calls(idx: &CrateIndex, at: &Where, m: &FileModel, block: BlockId) -> Vec<Event> {
     let mut out = Vec::new();
@@ -87,6 +88,15 @@ fn cold_calls(idx: &CrateIndex, at: &Where, m: &FileModel, block: BlockId) -> Ve
                     if let Some(key) = key {
                         push(key, m.expr_span(func));
                     }
+                }
+            }
+            // `request.guard::<User>()`: runs `User`'s `from_request`.
+            Expr::MethodCall { method, .. }
+                if super::calls::EXTRACT_CALLS.contains(&m.name(method)) =>
+            {
+                let ty = m.turbofish(e).and_then(|l| m.tys(l).next());
+                if let Some(key) = ty.and_then(|t| idx.extractor(&idx.resolve(at, m, t))) {
+                    push(key, m.expr_span(e));
                 }
             }
             Expr::MethodCall { recv, method, .. } if m.is_ident(recv, "self") => {

@@ -53,6 +53,15 @@ const SPAWNERS: &[&str] = &[
     "spawn_blocking",
     "spawn_with_handle",
 ];
+/// Calls that run a request guard or extractor named by their turbofish
+/// (`request.guard::<User>()`, `parts.extract::<DbConn>()`).
+pub(super) const EXTRACT_CALLS: &[&str] = &[
+    "guard",
+    "extract",
+    "extract_with_state",
+    "extract_parts",
+    "extract_parts_with_state",
+];
 /// Calls whose closure runs once per process: building a pool there is the normal pattern.
 const INIT_CALLS: &[&str] = &[
     "get_or_init",
@@ -170,6 +179,14 @@ impl Walker<'_> {
         if local.as_ref().is_some_and(|m| m.takes_self) {
             self.consume(&recv);
         }
+        let extracted = match (&def, &local) {
+            (None, None) => self.extracted(e, method),
+            _ => None,
+        };
+        let ty = match &extracted {
+            Some((_, t)) => Ty::Fallible(Box::new(t.clone())),
+            None => ty,
+        };
         for a in &args {
             let ids = self.ids_of(a);
             self.pool_fate(&ids, || format!("passed to `.{method}()`"));
@@ -192,9 +209,9 @@ impl Walker<'_> {
             .is_some_and(|h| h.kind.holds_connection());
         let recv_holds = recv_kind.is_some_and(|k| k.holds_connection());
         // A crate-local helper method returning a connection (`state.conn().await?`) hands
-        // over a fresh one; other unknown methods (`OnceCell::get`) only give access to
-        // one stored elsewhere.
-        let helper = local.is_some();
+        // over a fresh one (so does a guard that takes one); other unknown methods
+        // (`OnceCell::get`) only give access to one stored elsewhere.
+        let helper = local.is_some() || extracted.is_some();
         // A transaction begun on a held connection is a value of its own (to commit), working
         // on that connection.
         let begins_on_held = recv_holds && role == Some(Role::Begin);
@@ -383,8 +400,8 @@ impl Walker<'_> {
             (&before, &mentioned),
             span,
         );
-        if let Some(m) = &local {
-            self.local_call(m.key, &result, true, &before, &mentioned, span);
+        if let Some(key) = local.as_ref().map(|m| m.key).or(extracted.map(|(k, _)| k)) {
+            self.local_call(key, &result, true, &before, &mentioned, span);
         }
         // Only calls a rule can care about become events: the rest is most of the code.
         if def.is_some()
@@ -402,6 +419,17 @@ impl Walker<'_> {
             self.push_event(seen, span);
         }
         result
+    }
+
+    /// The crate-local guard or extractor a call runs (`request.guard::<User>()`): its
+    /// `from_request` and the type it yields.
+    fn extracted(&self, call: ExprId, method: &str) -> Option<(CalleeKey, Ty)> {
+        if !EXTRACT_CALLS.contains(&method) {
+            return None;
+        }
+        let ty = self.m.tys(self.m.turbofish(call)?).next()?;
+        let ty = self.resolve_ty(ty);
+        Some((self.idx.extractor(&ty)?, ty))
     }
 
     /// A transaction begun on a held connection: it works on that connection, takes no pool

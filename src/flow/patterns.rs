@@ -10,8 +10,10 @@ use crate::types::Ty;
 
 impl Walker<'_> {
     /// Binds the parameters of a signature: a connection received by reference or as a guard
-    /// is held for the whole body.
-    pub fn params(&mut self, params: &[Param]) {
+    /// is held for the whole body. A `handler`'s parameters are request guards and
+    /// extractors, run in order before the body: one whose crate-local `from_request` takes
+    /// a connection is a call made while the parameters before it are held.
+    pub fn params(&mut self, params: &[Param], handler: bool) {
         for p in params {
             match p.kind {
                 ParamKind::SelfValue | ParamKind::SelfRef => {
@@ -49,6 +51,8 @@ impl Walker<'_> {
                         None
                     };
                     let before = self.held_snapshot();
+                    let before_ids = self.held_ids();
+                    let extractor = self.idx.extractor(&v.ty).filter(|_| handler && !by_ref);
                     v.holds = self.new_held(&v, span, name, by_ref).into_iter().collect();
                     // Request guards and extractors each take a connection before the body
                     // runs: a second one is a nested acquisition.
@@ -65,6 +69,9 @@ impl Walker<'_> {
                             },
                             span,
                         );
+                    } else if let Some(key) = extractor {
+                        let held = self.unused(&before_ids, &Default::default());
+                        self.push_event(EventKind::LocalCall { key, held }, span);
                     }
                     v.origin = Some(span);
                     self.bind(pat, v);

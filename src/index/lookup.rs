@@ -150,7 +150,7 @@ impl CrateIndex {
             return None;
         }
         let [name] = segs else {
-            return self.pick_at_path(at, segs, cands, &place);
+            return self.pick_at_path(at, segs, cands, &place, 0);
         };
         let (pkg, here) = self.site(at);
         if let Some(c) = cands
@@ -163,7 +163,7 @@ impl CrateIndex {
         let scope = &self.scopes[at.file];
         if let Some(full) = scope.imports.get(name) {
             if full.len() > 1 || full[0] != *name {
-                return self.pick_at_path(at, full, cands, &place);
+                return self.pick_at_path(at, full, cands, &place, 0);
             }
         }
         for g in &scope.globs {
@@ -199,14 +199,31 @@ impl CrateIndex {
         segs: &[String],
         cands: &[T],
         place: &impl Fn(T) -> Place,
+        depth: u8,
     ) -> Option<T> {
-        let (_, prefix) = segs.split_last()?;
+        let (name, prefix) = segs.split_last()?;
         let ModuleTarget::Local(p, path) = self.module_target(at, prefix, 0) else {
             return None;
         };
         if let Some(m) = self.module_ids.get(&(p, path.clone())) {
             if let Some(c) = cands.iter().find(|c| place(**c).module == *m) {
                 return Some(*c);
+            }
+            // `pub use plume_rocket::PlumeRocket;` in that module's file: follow it.
+            if depth < 4 {
+                let files = (0..self.file_modules.len())
+                    .filter(|f| self.file_modules[*f].first() == Some(m));
+                for f in files {
+                    let Some(full) = self.scopes[f].imports.get(name) else {
+                        continue;
+                    };
+                    if full.len() > 1 {
+                        let from = Where::file(f);
+                        if let Some(c) = self.pick_at_path(&from, full, cands, place, depth + 1) {
+                            return Some(c);
+                        }
+                    }
+                }
             }
         }
         // Re-exported from a module below (`pub use pool::Pool;` in `db`), or from elsewhere

@@ -464,6 +464,19 @@ impl Lowerer<'_> {
     }
 
     fn attrs(&mut self, attrs: &[syn::Attribute]) -> Attrs {
+        /// Route attributes of Rocket, actix-web, poem and salvo, and axum's `debug_handler`.
+        const ROUTE_ATTRS: &[&str] = &[
+            "get",
+            "post",
+            "put",
+            "delete",
+            "patch",
+            "head",
+            "options",
+            "route",
+            "handler",
+            "debug_handler",
+        ];
         let mut out = Attrs::default();
         for a in attrs {
             let path = a.path();
@@ -472,6 +485,7 @@ impl Lowerer<'_> {
                 if matches!(n.as_str(), "test" | "main" | "rstest" | "bench") {
                     out.runs_once = true;
                 }
+                out.route |= ROUTE_ATTRS.contains(&n.as_str());
             }
             if path.is_ident("database") {
                 out.database = true;

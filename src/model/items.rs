@@ -10,6 +10,8 @@ pub struct Attrs {
     pub runs_once: bool,
     /// `#[database("..")]` (rocket_sync_db_pools).
     pub database: bool,
+    /// A route attribute (`#[get("/")]`, `#[post(..)]`, `#[handler]`): a request handler.
+    pub route: bool,
     /// `#[derive(..)]` names (`Clone`, `FromRef`, ...).
     pub derives: Vec<Sym>,
 }
