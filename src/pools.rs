@@ -172,13 +172,21 @@ pub fn effective(
     let own = own_options(k, pool, builder);
     // The last setting in code wins.
     for (i, s) in settings.iter().enumerate().rev() {
-        if let Some(o) = key_of(&opts, own, &s.setter).filter(|o| o.key == key) {
+        let option = key_of(&opts, own, &s.setter);
+        if option.is_none() && s.value == SettingValue::Computed {
+            return Effective {
+                value: OptValue::Unknown,
+                source: Source::Explicit(i),
+                setter: None,
+            };
+        }
+        if let Some(o) = option.filter(|o| o.key == key) {
             let value = match &s.value {
                 SettingValue::Number(0) if o.zero_is_unlimited => OptValue::Unbounded,
                 SettingValue::Number(n) => OptValue::Count(*n),
                 SettingValue::Millis(ms) => OptValue::Millis(*ms),
                 SettingValue::Unbounded => OptValue::Unbounded,
-                SettingValue::Other => OptValue::Unknown,
+                SettingValue::Other | SettingValue::Computed => OptValue::Unknown,
             };
             return Effective {
                 value,

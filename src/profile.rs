@@ -172,6 +172,10 @@ pub struct MethodDef {
     /// Consumes the receiver (`commit(self)`, `detach(self)`).
     #[serde(default)]
     pub consumes: bool,
+    /// The result works on the receiver's connection (a row stream, a COPY sink, a cursor):
+    /// awaiting it is database work on that connection, even after the call is awaited.
+    #[serde(default)]
+    pub streams: bool,
     /// For detach-like calls: what happens to pool capacity.
     #[serde(default)]
     pub effect: Option<String>,

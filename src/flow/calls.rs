@@ -243,6 +243,10 @@ impl Walker<'_> {
         if result.origin.is_none() && result_holds {
             result.origin = Some(span);
         }
+        // `client.query_raw(..).await?`: the row stream keeps working on the connection.
+        if def.as_ref().is_some_and(|d| d.streams) {
+            result.borrows.extend(self.ids_of(&recv));
+        }
         // `connect(..).await.unwrap()` of a tuple: what the result carried passes on.
         let passes_on = def.is_none()
             && result.holds.is_empty()
@@ -296,7 +300,7 @@ impl Walker<'_> {
             }
             if !arg_list.is_empty() {
                 let a = self.m.nth_expr(arg_list, 0);
-                super::settings::settings_in(self.m, method, a, &mut result.settings);
+                self.settings_in(method, a, &mut result.settings);
             }
             // A setter's finding points at the setter, not at its argument.
             for st in &mut result.settings[first_new..] {

@@ -88,6 +88,13 @@ impl Walker<'_> {
                         .flat_map(|b| b.owns.iter().chain(&b.borrows).copied())
                         .filter(|id| before.contains(id))
                         .collect()
+                } else if matches!(self.m.expr(init), Expr::Path { .. }) {
+                    // `let sink = copy_stmt;`: what the moved value borrows, this one does.
+                    named
+                        .iter()
+                        .filter_map(|n| self.lookup(*n))
+                        .flat_map(|b| b.borrows.iter().copied())
+                        .collect()
                 } else {
                     Vec::new()
                 };
@@ -349,7 +356,7 @@ impl Walker<'_> {
             if let Expr::Field { base, member } = self.m.expr(left) {
                 if let (Some(root), true) = (root_name(self.m, base), self.m.is_named(member)) {
                     let mut found = Vec::new();
-                    super::settings::settings_in(self.m, self.name(member), right, &mut found);
+                    self.settings_in(self.name(member), right, &mut found);
                     // `cfg.pool = Some(pool_cfg)`: what was set on `pool_cfg`.
                     found.extend(v.settings.iter().cloned());
                     if let Some(b) = self.lookup_mut(root) {
@@ -528,7 +535,7 @@ impl Walker<'_> {
             .value_held(&ty)
             .is_some_and(|h| h.kind == Kind::Builder)
         {
-            super::settings::settings_in(self.m, "", e, &mut settings);
+            self.settings_in("", e, &mut settings);
         }
         let owner = segs.last().cloned().unwrap_or_default();
         self.pool_fate(&holds, || format!("stored in a `{owner}`"));

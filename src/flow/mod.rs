@@ -152,6 +152,9 @@ pub enum SettingValue {
     Millis(u128),
     /// `None`: no limit.
     Unbounded,
+    /// What a crate-local helper returns (`pool: Some(pool_config(size))`): it may carry any
+    /// option, so every option of the pool counts as set to something unknown.
+    Computed,
     Other,
 }
 

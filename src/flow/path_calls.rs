@@ -170,7 +170,7 @@ impl Walker<'_> {
                 // plain argument (`Config::new(path)`) sets no option.
                 result.settings.extend(v.settings.iter().cloned());
                 let a = self.m.nth_expr(arg_list, i);
-                super::settings::settings_in(self.m, "", a, &mut result.settings);
+                self.settings_in("", a, &mut result.settings);
             }
         }
         // `PoolConfig::new(16)`, `PoolConstraints::new(5, 20)`: options given positionally; they
@@ -180,7 +180,7 @@ impl Walker<'_> {
             && full.len() >= 2
             && full[full.len() - 2].starts_with(|c: char| c.is_ascii_uppercase())
         {
-            super::settings::settings_in(self.m, "", e, &mut result.settings);
+            self.settings_in("", e, &mut result.settings);
         }
         if role == Some(Role::Build) {
             self.pool_built(&mut result, None, span);

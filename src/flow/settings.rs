@@ -4,10 +4,20 @@
 use super::{Setting, SettingValue};
 use crate::model::{BinOp, Expr, ExprId, FileModel, Lit};
 
+/// Does this call return pool options of its own (a crate-local `fn pool_config() ->
+/// PoolConfig`)? Its value then stands for options the reader cannot see.
+pub(super) type Carries<'a> = &'a dyn Fn(ExprId) -> bool;
+
 /// The pool options set by an expression given to `name`: a value (`max_connections(5)`), a
 /// struct literal of options (`PoolConfig { max_size: 16, timeouts: Timeouts { .. } }`), a
 /// chain of setters, or `Some(..)` of any of these.
-pub(super) fn settings_in(m: &FileModel, name: &str, e: ExprId, out: &mut Vec<Setting>) {
+pub(super) fn settings_in(
+    m: &FileModel,
+    carries: Carries,
+    name: &str,
+    e: ExprId,
+    out: &mut Vec<Setting>,
+) {
     let push = |out: &mut Vec<Setting>, setter: String, value: SettingValue| {
         out.push(Setting {
             setter,
@@ -20,7 +30,7 @@ pub(super) fn settings_in(m: &FileModel, name: &str, e: ExprId, out: &mut Vec<Se
             for &f in m.list(fields) {
                 let f = m.field_init(f);
                 if f.named {
-                    settings_in(m, m.name(f.member), f.expr, out);
+                    settings_in(m, carries, m.name(f.member), f.expr, out);
                 }
             }
         }
@@ -29,7 +39,7 @@ pub(super) fn settings_in(m: &FileModel, name: &str, e: ExprId, out: &mut Vec<Se
             if args.len() == 1 && !is_duration(m, e) && unit_setter(m, func).is_some() =>
         {
             let (setter, scale) = unit_setter(m, func).expect("checked");
-            let value = match setting_value(m, m.nth_expr(args, 0)) {
+            let value = match setting_value(m, carries, m.nth_expr(args, 0)) {
                 SettingValue::Number(n) => SettingValue::Millis(n as u128 * scale),
                 v => v,
             };
@@ -40,19 +50,19 @@ pub(super) fn settings_in(m: &FileModel, name: &str, e: ExprId, out: &mut Vec<Se
             if matches!(m.expr(inner), Expr::Struct { .. } | Expr::MethodCall { .. })
                 && !is_duration(m, inner)
             {
-                settings_in(m, name, inner, out);
+                settings_in(m, carries, name, inner, out);
             } else {
-                push(out, name.to_string(), setting_value(m, inner));
+                push(out, name.to_string(), setting_value(m, carries, inner));
             }
         }
         Expr::MethodCall { recv, method, args }
             if !is_duration(m, e) && !args.is_empty() && m.name(method) != "unwrap" =>
         {
-            settings_in(m, name, recv, out);
-            settings_in(m, m.name(method), m.nth_expr(args, 0), out);
+            settings_in(m, carries, name, recv, out);
+            settings_in(m, carries, m.name(method), m.nth_expr(args, 0), out);
         }
         Expr::MethodCall { recv, method, .. } if matches!(m.name(method), "unwrap" | "expect") => {
-            settings_in(m, name, recv, out)
+            settings_in(m, carries, name, recv, out)
         }
         Expr::Call { func, args }
             if !is_duration(m, e)
@@ -68,13 +78,13 @@ pub(super) fn settings_in(m: &FileModel, name: &str, e: ExprId, out: &mut Vec<Se
             for (i, arg) in m.exprs_of(args).enumerate() {
                 out.push(Setting {
                     setter: format!("{ty}::new#{i}"),
-                    value: setting_value(m, arg),
+                    value: setting_value(m, carries, arg),
                     span: m.full_span(arg),
                 });
             }
         }
-        Expr::Reference(inner) => settings_in(m, name, inner, out),
-        _ => push(out, name.to_string(), setting_value(m, e)),
+        Expr::Reference(inner) => settings_in(m, carries, name, inner, out),
+        _ => push(out, name.to_string(), setting_value(m, carries, e)),
     }
 }
 
@@ -126,13 +136,13 @@ fn int(m: &FileModel, e: ExprId) -> Option<u64> {
 }
 
 /// The value of an option as written: a number, a duration, `None`.
-fn setting_value(m: &FileModel, e: ExprId) -> SettingValue {
+fn setting_value(m: &FileModel, carries: Carries, e: ExprId) -> SettingValue {
     match m.expr(e) {
         Expr::Path { .. } if m.is_ident(e, "None") => SettingValue::Unbounded,
         Expr::Call { func, args } if m.is_ident(func, "Some") && args.len() == 1 => {
-            setting_value(m, m.nth_expr(args, 0))
+            setting_value(m, carries, m.nth_expr(args, 0))
         }
-        Expr::Cast(inner) => setting_value(m, inner),
+        Expr::Cast(inner) => setting_value(m, carries, inner),
         Expr::Call { func, args } => {
             let Some(unit) = (match m.expr(func) {
                 Expr::Path { segs, .. } => m.last(segs),
@@ -140,6 +150,9 @@ fn setting_value(m: &FileModel, e: ExprId) -> SettingValue {
             }) else {
                 return SettingValue::Other;
             };
+            if carries(e) {
+                return SettingValue::Computed;
+            }
             let Some(n) = m.exprs_of(args).next().and_then(|a| int(m, a)) else {
                 return SettingValue::Other;
             };

@@ -5,7 +5,7 @@ use super::macros::Expander;
 use super::state::{Manual, Scope, State};
 use super::{Ctx, DropHow, Event, EventKind, HeldRef, Place, PoolBuiltEvent, TypeId, Value};
 use crate::index::{CrateIndex, FileId, Where};
-use crate::model::{FileModel, Span, Sym, TyId};
+use crate::model::{Expr, ExprId, FileModel, Span, Sym, TyId};
 use crate::profile::Kind;
 use crate::types::{Held, Ty};
 use std::collections::{BTreeSet, HashMap};
@@ -110,6 +110,27 @@ impl<'a> Walker<'a> {
 
     pub(super) fn resolve_ty(&self, ty: TyId) -> Ty {
         self.idx.resolve(&self.at, self.m, ty)
+    }
+
+    /// The pool options an expression sets (see `settings::settings_in`); a call of a
+    /// crate-local function returning pool options stands for options not seen here.
+    pub(super) fn settings_in(&self, name: &str, e: ExprId, out: &mut Vec<super::Setting>) {
+        let carries = |call: ExprId| {
+            let Expr::Call { func, .. } = self.m.expr(call) else {
+                return false;
+            };
+            let Expr::Path { segs, .. } = self.m.expr(func) else {
+                return false;
+            };
+            let path = self.m.path_strings(segs);
+            let ret = match path.as_slice() {
+                [name] => self.idx.bare_fn(&self.at, name),
+                _ => self.idx.path_fn(&self.at, &path),
+            };
+            ret.and_then(|(_, ty)| self.idx.value_held(ty))
+                .is_some_and(|h| h.kind == Kind::Builder)
+        };
+        super::settings::settings_in(self.m, &carries, name, e, out);
     }
 
     pub(super) fn fresh_id(&mut self) -> u32 {

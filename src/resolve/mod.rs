@@ -87,6 +87,8 @@ pub struct Resolved {
     pub effect: Option<&'static str>,
     pub note: Option<&'static str>,
     pub blocking: bool,
+    /// See `profile::MethodDef::streams`.
+    pub streams: bool,
 }
 
 /// Typing of calls written at a place (a module of a file, inside an `impl`, if any).
@@ -133,6 +135,7 @@ impl Types<'_> {
                         effect: def.effect.as_deref(),
                         note: def.note.as_deref(),
                         blocking: def.blocking,
+                        streams: def.streams,
                     };
                     return (ty, Some(resolved));
                 }
@@ -267,6 +270,7 @@ impl Types<'_> {
             effect: f.effect.as_deref(),
             note: f.note.as_deref(),
             blocking: f.blocking,
+            streams: false,
         };
         match owner {
             Ty::Db(id) => {
