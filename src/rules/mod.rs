@@ -5,6 +5,7 @@ use crate::diagnostic::{self, Finding, Label, Severity};
 use crate::flow::{Acquirers, Body, HeldRef, Seen};
 use crate::index::{CrateIndex, FileId};
 use crate::model::{FileModel, Span, Sym};
+use crate::profile::Kind;
 use crate::types::Held;
 
 mod accumulated_connections;
@@ -279,8 +280,12 @@ pub fn slot_holders<'h>(
     held.iter().filter(move |h| {
         let slot = h.held.kind.holds_pool_slot() && !h.unpooled;
         // A connection received by reference is usually a pooled one dereferenced, unless
-        // its type is a single shared client (tokio-postgres `Client`).
-        let param = h.param && h.held.kind.holds_connection() && !k.ty(h.held.ty).shareable;
+        // its type is a single shared client (tokio-postgres `Client`) or a crate-local type
+        // that owns a raw connection itself (a worker that opened its own `rusqlite`
+        // connection): neither takes a pool slot.
+        let owned_raw = h.held.kind == Kind::Raw && h.held.wrapper.is_some();
+        let param =
+            h.param && h.held.kind.holds_connection() && !k.ty(h.held.ty).shareable && !owned_raw;
         slot || param
     })
 }
