@@ -2,6 +2,8 @@
 
 use super::{Family, FileCx, Rule, RuleInfo};
 use crate::diagnostic::Severity;
+use crate::flow::{DropHow, EventKind};
+use crate::model::Span;
 use crate::profile::Role;
 
 pub struct ConnectionPerIteration;
@@ -20,10 +22,36 @@ impl Rule for ConnectionPerIteration {
 
     fn check(&self, cx: &mut FileCx<'_>) {
         for body in cx.bodies {
+            // Connections that end inside the loop they were opened in, by where they were
+            // opened. One that is returned, breaks out of the loop or is kept in a binding
+            // declared outside it (a retry loop, a reconnect-when-closed loop) is not a
+            // connection per iteration.
+            let ended_in_loop: Vec<(Span, Span)> = body
+                .events
+                .iter()
+                .filter_map(|ev| match &ev.kind {
+                    EventKind::Dropped { held, how, .. } if *how != DropHow::Return => {
+                        Some((held.origin, ev.ctx.loop_at?))
+                    }
+                    _ => None,
+                })
+                .collect();
             for ev in &body.events {
                 let (Some(Role::Connect), Some(lp)) = (ev.role(), ev.ctx.loop_at) else {
                     continue;
                 };
+                // Values the flow does not follow (shared clients) cannot be seen to end.
+                let followed = ev
+                    .result()
+                    .and_then(|r| cx.index.value_held(&r.ty))
+                    .is_some_and(|h| h.kind.holds_connection());
+                if followed
+                    && !ended_in_loop.iter().any(|(origin, l)| {
+                        *l == lp && origin.lo <= ev.span.hi && ev.span.lo <= origin.hi
+                    })
+                {
+                    continue;
+                }
                 let lib = ev
                     .def()
                     .and_then(|d| d.on)
