@@ -33,7 +33,7 @@ pub use crate::index::CalleeKey;
 pub use crate::resolve::Resolved;
 pub use bodies::analyse_file;
 pub use macros::Expander;
-pub use summary::{AcquireSite, Acquirers, Summary};
+pub use summary::{AcquireSite, Acquirers, BlockSite, Summary};
 pub use walker::Walker;
 
 use crate::model::{Span, Sym};

@@ -73,8 +73,8 @@ pub trait Rule: Sync {
     }
 }
 
-/// The events crate-wide rules read: what is held across awaits, acquisitions, crate-local
-/// calls with something held, endless loops and pools built. After the file-phase rules ran,
+/// The events crate-wide rules read: what is held across awaits and blocking calls,
+/// acquisitions, crate-local calls with something held, endless loops and pools built. After the file-phase rules ran,
 /// a file keeps only these.
 pub fn crate_events(ev: &crate::flow::Event) -> bool {
     use crate::flow::EventKind;
@@ -83,7 +83,7 @@ pub fn crate_events(ev: &crate::flow::Event) -> bool {
         | EventKind::Acquire { .. }
         | EventKind::EndlessLoop { .. }
         | EventKind::PoolBuilt(_) => true,
-        EventKind::LocalCall { held, .. } => !held.is_empty(),
+        EventKind::LocalCall { held, .. } | EventKind::Blocking { held, .. } => !held.is_empty(),
         _ => false,
     }
 }
@@ -279,8 +279,12 @@ pub fn slot_holders<'h>(
     held.iter().filter(move |h| {
         let slot = h.held.kind.holds_pool_slot() && !h.unpooled;
         // A connection received by reference is usually a pooled one dereferenced, unless
-        // its type is a single shared client (tokio-postgres `Client`).
-        let param = h.param && h.held.kind.holds_connection() && !k.ty(h.held.ty).shareable;
+        // its type is a single shared client (tokio-postgres `Client`), or the parameter is a
+        // crate-local struct that owns an unpooled connection (a worker's own `Connection`
+        // field): a pooled one would be typed as the pool's connection.
+        let owned_raw = h.held.wrapper.is_some() && h.held.kind == crate::profile::Kind::Raw;
+        let param =
+            h.param && h.held.kind.holds_connection() && !k.ty(h.held.ty).shareable && !owned_raw;
         slot || param
     })
 }
