@@ -511,10 +511,14 @@ impl Walker<'_> {
         rest: Option<ExprId>,
     ) -> Value {
         let mut holds = Vec::new();
+        // Options a field's value carries (`PoolConfig { timeouts, .. }` after
+        // `let timeouts = Timeouts { wait: .., .. }`).
+        let mut carried = Vec::new();
         for i in 0..fields.len() {
             let f = self.m.field_init(self.m.list(fields)[i]);
             let v = self.expr(f.expr);
             holds.extend(self.take(&v));
+            carried.extend(v.settings);
         }
         if let Some(r) = rest {
             self.expr(r);
@@ -529,6 +533,7 @@ impl Walker<'_> {
             .is_some_and(|h| h.kind == Kind::Builder)
         {
             super::settings::settings_in(self.m, "", e, &mut settings);
+            settings.extend(carried);
         }
         let owner = segs.last().cloned().unwrap_or_default();
         self.pool_fate(&holds, || format!("stored in a `{owner}`"));
