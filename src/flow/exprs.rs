@@ -61,7 +61,11 @@ impl Walker<'_> {
                 };
                 let before: BTreeSet<u32> = self.held_ids();
                 self.watch();
+                if matches!(self.m.pat(pat), Pat::Wild) {
+                    self.discarded = Some(init);
+                }
                 let mut v = self.expr(init);
+                self.discarded = None;
                 let named = self.unwatch();
                 if let Some(diverge) = diverge {
                     // The `else` block runs only when the pattern fails, and never falls through.
@@ -104,7 +108,11 @@ impl Walker<'_> {
                 Value::default()
             }
             Stmt::Expr { expr, semi } => {
+                if semi {
+                    self.discarded = Some(expr);
+                }
                 let v = self.expr(expr);
+                self.discarded = None;
                 if semi || !tail {
                     self.end_statement(&[]);
                     Value::default()

@@ -142,6 +142,9 @@ pub enum DropHow {
     Explicit,
     /// Closed gracefully (`close().await`, `disconnect().await`): gone, properly.
     Closed,
+    /// Given to an async `commit()` / `close()` whose future is thrown away un-awaited: the
+    /// future (and the value with it) is dropped without committing or closing.
+    Unawaited,
 }
 
 /// A value of a pool option as written.
