@@ -229,6 +229,11 @@ pub struct Profile {
     pub methods: Vec<MethodDef>,
     #[serde(default)]
     pub functions: Vec<FnDef>,
+    /// Words (identifiers) that mark code as using this profile's blocking calls, for
+    /// profiles that describe no database types: a file that mentions one is parsed, and a
+    /// function that mentions one is walked, so a crate-local helper that blocks is known to.
+    #[serde(default)]
+    pub words: Vec<String>,
 }
 
 /// The name of the profile built from the user's configuration (`[[types]]`, `[[methods]]`,
@@ -524,13 +529,37 @@ impl Knowledge {
                     .map(str::to_string)
             }));
         }
+        words.extend(self.blocking_words());
+        words
+    }
+
+    /// The words that mark code as calling something that blocks the thread: the `words` of
+    /// the blocking-call profiles, and the names of the calls a user declares blocking.
+    pub fn blocking_words(&self) -> Vec<String> {
+        let mut words = Vec::new();
+        for p in &self.profiles {
+            words.extend(p.words.iter().cloned());
+            if p.name != USER_PROFILE {
+                continue;
+            }
+            for f in p.functions.iter().filter(|f| f.blocking) {
+                words.extend(
+                    f.paths
+                        .iter()
+                        .filter_map(|path| path.rsplit("::").next().map(str::to_string)),
+                );
+            }
+            for m in p.methods.iter().filter(|m| m.blocking) {
+                words.extend(m.names.iter().cloned());
+            }
+        }
         words
     }
 
     /// Every word worth looking for in a file before parsing it: crate roots and the type
     /// names distinctive enough to be used without naming their crate in the file.
-    /// Profiles that only describe blocking calls (`std`, `reqwest`) add nothing: without a
-    /// connection in the file there is nothing for them to matter to.
+    /// Profiles that only describe blocking calls (`std`, `reqwest`) add only their `words`:
+    /// a file without a connection matters to them only through a helper that blocks.
     pub fn vocabulary(&self) -> Vec<String> {
         let mut words = Vec::new();
         for p in &self.profiles {
@@ -549,6 +578,7 @@ impl Knowledge {
                     .filter(|n| !GENERIC_NAMES.contains(&n.as_str())),
             );
         }
+        words.extend(self.blocking_words());
         words.sort();
         words.dedup();
         words

@@ -159,7 +159,23 @@ impl Walker<'_> {
         let consumes = def
             .as_ref()
             .is_some_and(|d| self.method_consumes(d, method));
-        if consumes {
+        // `tx.commit();` / `let _ = conn.close();` of an async API: the future is dropped
+        // un-awaited, and the value it took with it.
+        let unawaited = consumes
+            && self.discarded == Some(e)
+            && def.as_ref().is_some_and(|d| {
+                matches!(d.role, Role::Commit | Role::Close)
+                    && d.on.is_some_and(|on| {
+                        self.idx
+                            .knowledge
+                            .method(on, method)
+                            .is_some_and(|m| m.is_async)
+                    })
+            });
+        if unawaited {
+            let ids = self.take(&recv);
+            self.drop_ids(&ids, DropHow::Unawaited);
+        } else if consumes {
             if def.as_ref().is_some_and(|d| d.role == Role::Close) {
                 let ids = self.take(&recv);
                 self.drop_ids(&ids, DropHow::Closed);

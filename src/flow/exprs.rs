@@ -61,7 +61,11 @@ impl Walker<'_> {
                 };
                 let before: BTreeSet<u32> = self.held_ids();
                 self.watch();
+                if matches!(self.m.pat(pat), Pat::Wild) {
+                    self.discarded = Some(init);
+                }
                 let mut v = self.expr(init);
+                self.discarded = None;
                 let named = self.unwatch();
                 if let Some(diverge) = diverge {
                     // The `else` block runs only when the pattern fails, and never falls through.
@@ -111,7 +115,11 @@ impl Walker<'_> {
                 Value::default()
             }
             Stmt::Expr { expr, semi } => {
+                if semi {
+                    self.discarded = Some(expr);
+                }
                 let v = self.expr(expr);
+                self.discarded = None;
                 if semi || !tail {
                     self.end_statement(&[]);
                     Value::default()
@@ -518,10 +526,14 @@ impl Walker<'_> {
         rest: Option<ExprId>,
     ) -> Value {
         let mut holds = Vec::new();
+        // Options a field's value carries (`PoolConfig { timeouts, .. }` after
+        // `let timeouts = Timeouts { wait: .., .. }`).
+        let mut carried = Vec::new();
         for i in 0..fields.len() {
             let f = self.m.field_init(self.m.list(fields)[i]);
             let v = self.expr(f.expr);
             holds.extend(self.take(&v));
+            carried.extend(v.settings);
         }
         if let Some(r) = rest {
             self.expr(r);
@@ -536,6 +548,7 @@ impl Walker<'_> {
             .is_some_and(|h| h.kind == Kind::Builder)
         {
             self.settings_in("", e, &mut settings);
+            settings.extend(carried);
         }
         let owner = segs.last().cloned().unwrap_or_default();
         self.pool_fate(&holds, || format!("stored in a `{owner}`"));

@@ -33,7 +33,7 @@ pub use crate::index::CalleeKey;
 pub use crate::resolve::Resolved;
 pub use bodies::analyse_file;
 pub use macros::Expander;
-pub use summary::{AcquireSite, Acquirers, Summary};
+pub use summary::{AcquireSite, Acquirers, BlockSite, Summary};
 pub use walker::Walker;
 
 use crate::model::{Span, Sym};
@@ -142,6 +142,9 @@ pub enum DropHow {
     Explicit,
     /// Closed gracefully (`close().await`, `disconnect().await`): gone, properly.
     Closed,
+    /// Given to an async `commit()` / `close()` whose future is thrown away un-awaited: the
+    /// future (and the value with it) is dropped without committing or closing.
+    Unawaited,
 }
 
 /// A value of a pool option as written.

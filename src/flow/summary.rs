@@ -1,6 +1,6 @@
-//! Interprocedural facts: which crate-local functions and methods acquire a connection
-//! (directly or through the functions they call, across files, to a fixed point), and which
-//! run as background tasks.
+//! Interprocedural facts: which crate-local functions and methods acquire a connection or
+//! block the thread (directly or through the functions they call, across files, to a fixed
+//! point), and which run as background tasks.
 
 use super::{Acquisition, Body, CalleeKey, EventKind};
 use crate::diagnostic::Pos;
@@ -20,6 +20,18 @@ pub struct AcquireSite {
     pub via: Vec<String>,
 }
 
+/// Where a synchronous function blocks the thread, for messages ("`fetch` blocks in
+/// `send()` at src/http.rs:12").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockSite {
+    pub path: PathBuf,
+    pub pos: Pos,
+    /// The blocking call, as the events name it (`thread::sleep`, `send()`).
+    pub callee: String,
+    /// The chain of calls that leads there, when not direct (`refetch` → `fetch`).
+    pub via: Vec<String>,
+}
+
 /// What one body contributes to the crate-wide facts.
 #[derive(Debug, Clone)]
 pub struct Summary {
@@ -31,6 +43,10 @@ pub struct Summary {
     pub spawns: BTreeSet<CalleeKey>,
     /// Holds two pooled connections at once somewhere (a nested acquisition).
     pub nests: bool,
+    /// Where it blocks the thread itself (synchronous functions only: an `async fn` runs
+    /// when awaited, which `held-across-await` covers).
+    pub blocks: Option<BlockSite>,
+    pub is_async: bool,
 }
 
 impl Summary {
@@ -43,6 +59,7 @@ impl Summary {
         let mut calls = BTreeSet::new();
         let mut spawns = BTreeSet::new();
         let mut nests = false;
+        let mut blocks = None;
         for ev in &body.events {
             if let EventKind::Acquire { held, .. } = &ev.kind {
                 nests |= held.iter().any(|h| h.held.kind.holds_pool_slot());
@@ -70,6 +87,14 @@ impl Summary {
                         via,
                     });
                 }
+                EventKind::Blocking { callee, .. } if blocks.is_none() && !body.is_async => {
+                    blocks = Some(BlockSite {
+                        path: path.to_path_buf(),
+                        pos: pos(ev.span),
+                        callee: callee.clone(),
+                        via: Vec::new(),
+                    });
+                }
                 EventKind::LocalCall { key, .. } => {
                     if ev.ctx.in_task {
                         spawns.insert(*key);
@@ -89,6 +114,8 @@ impl Summary {
             calls,
             spawns,
             nests,
+            blocks,
+            is_async: body.is_async,
         }
     }
 }
@@ -97,6 +124,7 @@ impl Summary {
 #[derive(Debug, Default)]
 pub struct Acquirers {
     sites: BTreeMap<CalleeKey, AcquireSite>,
+    blocking: BTreeMap<CalleeKey, BlockSite>,
     spawned: BTreeSet<CalleeKey>,
     /// Somewhere in the crate, two pooled connections are held at once.
     pub nests: bool,
@@ -107,6 +135,8 @@ impl Acquirers {
     /// several acquiring callees names the first in the index's order of names.
     pub fn compute(summaries: Vec<Summary>, idx: &CrateIndex) -> Acquirers {
         let mut sites: BTreeMap<CalleeKey, AcquireSite> = BTreeMap::new();
+        let mut blocking: BTreeMap<CalleeKey, BlockSite> = BTreeMap::new();
+        let mut is_async = BTreeSet::new();
         let mut calls: BTreeMap<CalleeKey, Vec<CalleeKey>> = BTreeMap::new();
         let mut spawned = BTreeSet::new();
         let mut nests = false;
@@ -117,6 +147,12 @@ impl Acquirers {
             let Some(key) = s.key else { continue };
             if let Some(site) = s.acquires {
                 sites.entry(key).or_insert(site);
+            }
+            if let Some(site) = s.blocks {
+                blocking.entry(key).or_insert(site);
+            }
+            if s.is_async {
+                is_async.insert(key);
             }
             calls.entry(key).or_default().extend(s.calls);
         }
@@ -148,8 +184,30 @@ impl Acquirers {
             }
             sites.extend(added);
         }
+        // Blocking spreads the same way, but only through synchronous callers: calling an
+        // `async fn` runs nothing until the future is awaited.
+        loop {
+            let mut added = Vec::new();
+            for (caller, callees) in &calls {
+                if blocking.contains_key(caller) || is_async.contains(caller) {
+                    continue;
+                }
+                if let Some((callee, site)) =
+                    callees.iter().find_map(|c| blocking.get(c).map(|s| (c, s)))
+                {
+                    let mut site = site.clone();
+                    site.via.insert(0, idx.callee_name(*callee).to_string());
+                    added.push((*caller, site));
+                }
+            }
+            if added.is_empty() {
+                break;
+            }
+            blocking.extend(added);
+        }
         Acquirers {
             sites,
+            blocking,
             spawned,
             nests,
         }
@@ -158,6 +216,11 @@ impl Acquirers {
     /// Where calling `key` acquires a connection, if it does.
     pub fn site(&self, key: CalleeKey) -> Option<&AcquireSite> {
         self.sites.get(&key)
+    }
+
+    /// Where calling `key` blocks the thread, if it does (synchronous functions only).
+    pub fn blocks(&self, key: CalleeKey) -> Option<&BlockSite> {
+        self.blocking.get(&key)
     }
 
     /// Does something in the crate run `key` as a background task?

@@ -24,6 +24,9 @@ pub struct Walker<'a> {
     pub(super) state: State,
     /// Ids in flight in the current statement: acquired or moved out, not yet bound or consumed.
     pub(super) pending: Vec<u32>,
+    /// The expression of the current statement whose value is thrown away (`expr;`,
+    /// `let _ = expr;`): an async `commit()`/`close()` there is never awaited.
+    pub(super) discarded: Option<crate::model::ExprId>,
     next_id: u32,
     /// Names mentioned while evaluating each enclosing `.await` base or call.
     pub(super) mentions: Vec<Option<BTreeSet<Sym>>>,
@@ -66,6 +69,7 @@ impl<'a> Walker<'a> {
             scopes: vec![Scope::default()],
             state: State::new(),
             pending: Vec::new(),
+            discarded: None,
             next_id: 0,
             mentions: Vec::new(),
             closure_borrows: Vec::new(),

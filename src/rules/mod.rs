@@ -74,8 +74,8 @@ pub trait Rule: Sync {
     }
 }
 
-/// The events crate-wide rules read: what is held across awaits, acquisitions, crate-local
-/// calls with something held, endless loops and pools built. After the file-phase rules ran,
+/// The events crate-wide rules read: what is held across awaits and blocking calls,
+/// acquisitions, crate-local calls with something held, endless loops and pools built. After the file-phase rules ran,
 /// a file keeps only these.
 pub fn crate_events(ev: &crate::flow::Event) -> bool {
     use crate::flow::EventKind;
@@ -84,7 +84,7 @@ pub fn crate_events(ev: &crate::flow::Event) -> bool {
         | EventKind::Acquire { .. }
         | EventKind::EndlessLoop { .. }
         | EventKind::PoolBuilt(_) => true,
-        EventKind::LocalCall { held, .. } => !held.is_empty(),
+        EventKind::LocalCall { held, .. } | EventKind::Blocking { held, .. } => !held.is_empty(),
         _ => false,
     }
 }

@@ -87,6 +87,7 @@ impl Rule for PoolPerCall {
                 );
                 let exit = match how {
                     DropHow::Discard => "`_` drops it at once",
+                    DropHow::Unawaited => "its `close()` future is never awaited: dropped here",
                     DropHow::Closed => "and closed here, before the call returns",
                     _ => "and dropped here, at the end of the call",
                 };

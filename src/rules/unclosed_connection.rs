@@ -56,6 +56,7 @@ impl Rule for UnclosedConnection {
                 let exit = match how {
                     DropHow::Return => "this `return` drops it",
                     DropHow::Discard => "`_` drops it at once",
+                    DropHow::Unawaited => "the `close()` future is never awaited, so it never closes: the connection is dropped with it",
                     DropHow::Overwritten => "replaced here",
                     DropHow::ScopeEnd | DropHow::Closed => "dropped here",
                     DropHow::Explicit => "`drop` closes it here",

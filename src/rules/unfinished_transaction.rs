@@ -40,6 +40,7 @@ impl Rule for UnfinishedTransaction {
                 let exit = match how {
                     DropHow::Return => "this `return` leaves without committing",
                     DropHow::Discard => "`_` drops it at once",
+                    DropHow::Unawaited => "the `commit()` future is never awaited, so it never commits: the transaction is dropped with it",
                     DropHow::Overwritten => "replaced here without committing",
                     DropHow::ScopeEnd | DropHow::Explicit | DropHow::Closed => {
                         "it goes out of scope here without `commit` or `rollback`"
