@@ -464,6 +464,11 @@ impl Lowerer<'_> {
     }
 
     fn attrs(&mut self, attrs: &[syn::Attribute]) -> Attrs {
+        // Route macros of rocket, actix-web, poem, salvo and ntex: the function is a handler.
+        const ROUTE_ATTRS: &[&str] = &[
+            "get", "post", "put", "delete", "patch", "head", "options", "route", "routes",
+            "handler", "endpoint",
+        ];
         let mut out = Attrs::default();
         for a in attrs {
             let path = a.path();
@@ -471,6 +476,9 @@ impl Lowerer<'_> {
                 let n = last.ident.to_string();
                 if matches!(n.as_str(), "test" | "main" | "rstest" | "bench") {
                     out.runs_once = true;
+                }
+                if ROUTE_ATTRS.contains(&n.as_str()) {
+                    out.route = true;
                 }
             }
             if path.is_ident("database") {

@@ -12,6 +12,9 @@ pub struct Attrs {
     pub database: bool,
     /// `#[derive(..)]` names (`Clone`, `FromRef`, ...).
     pub derives: Vec<Sym>,
+    /// A route or handler attribute (`#[get("/x")]`, `#[rocket::post(..)]`, `#[handler]`):
+    /// the function runs once per request.
+    pub route: bool,
 }
 
 /// An item the crate index collects.
