@@ -275,6 +275,12 @@ pub enum EventKind {
         maybe: bool,
     },
     PoolBuilt(Box<PoolBuiltEvent>),
+    /// A `move` closure handed to `callee` (the call as written: `run`, `Job::new_async`)
+    /// takes these held connections with it.
+    Captured {
+        callee: String,
+        held: Vec<HeldRef>,
+    },
     /// An exit (`?`, `return`, `break`) while manual acquisitions (configured `[[release]]`
     /// pairs) are unreleased: (where acquired, the release call expected).
     ManualExit {

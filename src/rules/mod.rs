@@ -9,6 +9,7 @@ use crate::types::Held;
 
 mod accumulated_connections;
 mod blocking_acquire_in_async;
+mod connection_in_app_state;
 mod connection_in_background_task;
 mod connection_in_static;
 mod connection_per_iteration;
@@ -98,6 +99,7 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &forgotten_connection::ForgottenConnection,
         &detached_connection::DetachedConnection,
         &connection_in_static::ConnectionInStatic,
+        &connection_in_app_state::ConnectionInAppState,
         &accumulated_connections::AccumulatedConnections,
         &held_across_await::HeldAcrossAwait,
         &held_across_blocking::HeldAcrossBlocking,
