@@ -223,7 +223,10 @@ fn run(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
             let walked = catch_unwind(AssertUnwindSafe(|| {
                 let mut bodies = flow::analyse_file(&index, id, &model, Some(&text));
                 let pos = |s| crate::diagnostic::Span::from_model(s).start;
-                let summaries = bodies.iter().map(|b| Summary::of(b, &path, pos)).collect();
+                let summaries = bodies
+                    .iter()
+                    .map(|b| Summary::of(b, &path, pos, &index))
+                    .collect();
                 let pools = crate::pools::inventory(knowledge, &path, &bodies);
                 let mut cx = FileCx::new(&index, &no_crate_facts, id, &path, &model, &bodies);
                 cx.timeouts = settings.timeouts;

@@ -128,6 +128,10 @@ pub struct TypeDef {
     /// `Client`): keeping one for the program's life is a design choice, not a leak.
     #[serde(default)]
     pub shareable: bool,
+    /// An embedded database opened in-process (SQLite): opening one costs no network
+    /// handshake and no server connection slot.
+    #[serde(default)]
+    pub embedded: bool,
 }
 
 /// A pool option: the setter (or struct field) that sets it, its canonical key and default.

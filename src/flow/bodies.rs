@@ -24,6 +24,7 @@ pub fn analyse_file(
         let Some(block) = f.body else { continue };
         let name = m.name(f.sig.name).to_string();
         let BodyInfo { key, at } = idx.body(file, m, i as u32);
+        let entry = super::entry::entry_of(idx, &at, m, i);
         let events = if hot(idx, f, &at, &hot_names) {
             let mut w = Walker::new(idx, m, &ex, at);
             w.ctx.in_async = f.sig.is_async;
@@ -37,6 +38,7 @@ pub fn analyse_file(
         };
         bodies.push(Body {
             runs_once: runs_once(&name, f) || f.in_test_mod,
+            entry,
             name,
             key,
             is_async: f.sig.is_async,

@@ -92,6 +92,7 @@ impl Walker<'_> {
         let mut vals = Vec::with_capacity(args.len());
         let mut closure_ret = None;
         let init = std::mem::take(&mut self.init_closure);
+        let callee = self.arg_callee.take();
         for i in 0..args.len() {
             let a = self.m.nth_expr(args, i);
             let saved = self.ctx;
@@ -102,7 +103,10 @@ impl Walker<'_> {
             }
             let task = task.then_some(true);
             match self.m.expr(a) {
-                Expr::Closure { .. } => {
+                Expr::Closure { moves, body, .. } => {
+                    if moves && task.is_none() && !per_item && !init {
+                        self.captured_by_closure(a, body, callee.as_deref());
+                    }
                     let r = self.closure(a, per_item, task);
                     closure_ret = Some(r);
                     vals.push(Value::default());
@@ -116,6 +120,34 @@ impl Walker<'_> {
             self.ctx = saved;
         }
         (vals, closure_ret)
+    }
+
+    /// A `move` closure handed to a call (not a task, not per item, not a run-once
+    /// initialiser) that takes held connections with it: a `Captured` event, for rules that
+    /// know which calls keep their closures (schedulers, callback registries).
+    fn captured_by_closure(&mut self, closure: ExprId, body: ExprId, callee: Option<&str>) {
+        let Some(callee) = callee else { return };
+        let names = crate::model::visit::names_in(self.m, body, &|mac| self.ex.idents(mac));
+        let owned: BTreeSet<u32> = names
+            .iter()
+            .filter_map(|n| self.lookup(*n))
+            .flat_map(|b| b.owns.iter().copied())
+            .collect();
+        let held: Vec<super::HeldRef> = self
+            .held_snapshot()
+            .into_iter()
+            .filter(|h| owned.contains(&h.id))
+            .collect();
+        if !held.is_empty() {
+            let span = self.m.expr_span(closure);
+            self.push_event(
+                EventKind::Captured {
+                    callee: callee.to_string(),
+                    held,
+                },
+                span,
+            );
+        }
     }
 
     pub(super) fn method_call(&mut self, e: ExprId) -> Value {
@@ -143,6 +175,7 @@ impl Walker<'_> {
         // A closure given to a method of a held connection works on that connection.
         self.closure_borrows = self.ids_of(&recv);
         self.init_closure = INIT_CALLS.contains(&method);
+        self.arg_callee = Some(method.to_string());
         let (args, closure_ret) = self.args(arg_list, per_item, blocking_wrapper, spawner);
         self.closure_borrows.clear();
         let mentioned = self.unwatch();

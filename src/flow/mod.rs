@@ -20,6 +20,7 @@ mod bodies;
 mod calls;
 mod closures;
 mod control;
+mod entry;
 mod exprs;
 mod macros;
 mod path_calls;
@@ -32,8 +33,11 @@ mod walker;
 pub use crate::index::CalleeKey;
 pub use crate::resolve::Resolved;
 pub use bodies::analyse_file;
+pub use entry::Entry;
 pub use macros::Expander;
-pub use summary::{AcquireSite, Acquirers, BlockSite, Summary};
+pub use summary::{
+    opens_server_connection, AcquireSite, Acquirers, BlockSite, ConnectSite, Summary,
+};
 pub use walker::Walker;
 
 use crate::model::{Span, Sym};
@@ -279,6 +283,12 @@ pub enum EventKind {
         maybe: bool,
     },
     PoolBuilt(Box<PoolBuiltEvent>),
+    /// A `move` closure handed to `callee` (the call as written: `run`, `Job::new_async`)
+    /// takes these held connections with it.
+    Captured {
+        callee: String,
+        held: Vec<HeldRef>,
+    },
     /// An exit (`?`, `return`, `break`) while manual acquisitions (configured `[[release]]`
     /// pairs) are unreleased: (where acquired, the release call expected).
     ManualExit {
@@ -332,6 +342,8 @@ pub struct Body {
     pub name: String,
     /// `main`, a test, or a start-up function (see `pool-per-call`): runs once.
     pub runs_once: bool,
+    /// A web handler or a job's run method: runs once per request or job.
+    pub entry: Option<Entry>,
     /// How other code calls it (`None` for a function nested in a body: no other code can).
     pub key: Option<CalleeKey>,
     pub is_async: bool,

@@ -74,6 +74,15 @@ impl Walker<'_> {
                     full[full.len() - 2].as_str(),
                     "Lazy" | "LazyLock" | "LazyCell"
                 ));
+        self.arg_callee = Some(
+            full.iter()
+                .rev()
+                .take(2)
+                .rev()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("::"),
+        );
         let (args, closure_ret) = self.args(arg_list, false, blocking_wrapper, spawner);
         let mentioned = self.unwatch();
         for n in &mentioned {

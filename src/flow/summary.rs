@@ -1,6 +1,6 @@
-//! Interprocedural facts: which crate-local functions and methods acquire a connection or
-//! block the thread (directly or through the functions they call, across files, to a fixed
-//! point), and which run as background tasks.
+//! Interprocedural facts: which crate-local functions and methods acquire a connection, open
+//! a raw one or block the thread (directly or through the functions they call, across files,
+//! to a fixed point), and which run as background tasks.
 
 use super::{Acquisition, Body, CalleeKey, EventKind};
 use crate::diagnostic::Pos;
@@ -32,21 +32,34 @@ pub struct BlockSite {
     pub via: Vec<String>,
 }
 
+/// Where a function opens a raw (unpooled) connection, directly or through the functions it
+/// calls or runs as tasks ("`check` opens a connection at src/db.rs:12 (through `connect`)").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectSite {
+    pub path: PathBuf,
+    /// The connect call, in the file at `path`.
+    pub span: crate::model::Span,
+    /// The chain of calls that leads there, when not direct.
+    pub via: Vec<String>,
+}
+
 /// What one body contributes to the crate-wide facts.
 #[derive(Debug, Clone)]
 pub struct Summary {
     /// How other code calls it (`None`: no other code can, it is nested in a body).
     pub key: Option<CalleeKey>,
     pub acquires: Option<AcquireSite>,
+    /// Opens a raw connection itself (in its body or in a task it spawns).
+    pub connects: Option<ConnectSite>,
+    /// Where it blocks the thread itself (synchronous functions only: an `async fn` runs
+    /// when awaited, which `held-across-await` covers).
+    pub blocks: Option<BlockSite>,
+    pub is_async: bool,
     pub calls: BTreeSet<CalleeKey>,
     /// Crate-local functions this body runs as background tasks.
     pub spawns: BTreeSet<CalleeKey>,
     /// Holds two pooled connections at once somewhere (a nested acquisition).
     pub nests: bool,
-    /// Where it blocks the thread itself (synchronous functions only: an `async fn` runs
-    /// when awaited, which `held-across-await` covers).
-    pub blocks: Option<BlockSite>,
-    pub is_async: bool,
 }
 
 impl Summary {
@@ -54,15 +67,24 @@ impl Summary {
         body: &Body,
         path: &std::path::Path,
         pos: impl Fn(crate::model::Span) -> Pos,
+        idx: &CrateIndex,
     ) -> Summary {
         let mut acquires = None;
         let mut calls = BTreeSet::new();
         let mut spawns = BTreeSet::new();
         let mut nests = false;
+        let mut connects = None;
         let mut blocks = None;
         for ev in &body.events {
             if let EventKind::Acquire { held, .. } = &ev.kind {
                 nests |= held.iter().any(|h| h.held.kind.holds_pool_slot());
+            }
+            if connects.is_none() && opens_server_connection(ev, idx) {
+                connects = Some(ConnectSite {
+                    path: path.to_path_buf(),
+                    span: ev.span,
+                    via: Vec::new(),
+                });
             }
             match &ev.kind {
                 // What a spawned task does, it does on its own time, not the caller's.
@@ -87,14 +109,6 @@ impl Summary {
                         via,
                     });
                 }
-                EventKind::Blocking { callee, .. } if blocks.is_none() && !body.is_async => {
-                    blocks = Some(BlockSite {
-                        path: path.to_path_buf(),
-                        pos: pos(ev.span),
-                        callee: callee.clone(),
-                        via: Vec::new(),
-                    });
-                }
                 EventKind::LocalCall { key, .. } => {
                     if ev.ctx.in_task {
                         spawns.insert(*key);
@@ -105,25 +119,47 @@ impl Summary {
                 EventKind::SpawnFn { key } => {
                     spawns.insert(*key);
                 }
+                EventKind::Blocking { callee, .. } if blocks.is_none() && !body.is_async => {
+                    blocks = Some(BlockSite {
+                        path: path.to_path_buf(),
+                        pos: pos(ev.span),
+                        callee: callee.clone(),
+                        via: Vec::new(),
+                    });
+                }
                 _ => {}
             }
         }
         Summary {
             key: body.key,
             acquires,
+            connects,
+            blocks,
+            is_async: body.is_async,
             calls,
             spawns,
             nests,
-            blocks,
-            is_async: body.is_async,
         }
     }
+}
+
+/// Does this event open a raw connection to a database server (not an embedded database)?
+pub fn opens_server_connection(ev: &super::Event, idx: &CrateIndex) -> bool {
+    if ev.role() != Some(crate::profile::Role::Connect) {
+        return false;
+    }
+    let embedded = ev
+        .result()
+        .and_then(|r| idx.held_in(&r.ty))
+        .is_some_and(|h| idx.knowledge.ty(h.ty).embedded);
+    !embedded
 }
 
 /// The crate-wide answer: every function that acquires, and every function run as a task.
 #[derive(Debug, Default)]
 pub struct Acquirers {
     sites: BTreeMap<CalleeKey, AcquireSite>,
+    connect_sites: BTreeMap<CalleeKey, ConnectSite>,
     blocking: BTreeMap<CalleeKey, BlockSite>,
     spawned: BTreeSet<CalleeKey>,
     /// Somewhere in the crate, two pooled connections are held at once.
@@ -135,16 +171,21 @@ impl Acquirers {
     /// several acquiring callees names the first in the index's order of names.
     pub fn compute(summaries: Vec<Summary>, idx: &CrateIndex) -> Acquirers {
         let mut sites: BTreeMap<CalleeKey, AcquireSite> = BTreeMap::new();
-        let mut blocking: BTreeMap<CalleeKey, BlockSite> = BTreeMap::new();
-        let mut is_async = BTreeSet::new();
         let mut calls: BTreeMap<CalleeKey, Vec<CalleeKey>> = BTreeMap::new();
         let mut spawned = BTreeSet::new();
         let mut nests = false;
+        let mut connect_sites = BTreeMap::new();
+        let mut blocking: BTreeMap<CalleeKey, BlockSite> = BTreeMap::new();
+        let mut is_async = BTreeSet::new();
+        // Calls and spawns: a task a function spawns opens its connection once per call too.
+        let mut runs: BTreeMap<CalleeKey, Vec<CalleeKey>> = BTreeMap::new();
         for s in summaries {
             nests |= s.nests;
-            spawned.extend(s.spawns);
             // A function no other code can name (nested in a body) is nobody's callee.
-            let Some(key) = s.key else { continue };
+            let Some(key) = s.key else {
+                spawned.extend(s.spawns);
+                continue;
+            };
             if let Some(site) = s.acquires {
                 sites.entry(key).or_insert(site);
             }
@@ -154,6 +195,13 @@ impl Acquirers {
             if s.is_async {
                 is_async.insert(key);
             }
+            if let Some(site) = s.connects {
+                connect_sites.entry(key).or_insert(site);
+            }
+            let r = runs.entry(key).or_default();
+            r.extend(s.calls.iter().copied());
+            r.extend(s.spawns.iter().copied());
+            spawned.extend(s.spawns);
             calls.entry(key).or_default().extend(s.calls);
         }
         // A trait method stands for every impl of it (a call through `dyn Trait` or a
@@ -161,61 +209,30 @@ impl Acquirers {
         for (key, impls) in idx.dispatch() {
             calls.entry(key).or_default().extend_from_slice(impls);
         }
-        for callees in calls.values_mut() {
+        for (key, impls) in idx.dispatch() {
+            runs.entry(key).or_default().extend_from_slice(impls);
+        }
+        for callees in calls.values_mut().chain(runs.values_mut()) {
             callees.sort_by(|a, b| idx.callee_order(*a).cmp(idx.callee_order(*b)));
             callees.dedup();
         }
-        loop {
-            let mut added = Vec::new();
-            for (caller, callees) in &calls {
-                if sites.contains_key(caller) {
-                    continue;
-                }
-                if let Some((callee, site)) =
-                    callees.iter().find_map(|c| sites.get(c).map(|s| (c, s)))
-                {
-                    let mut site = site.clone();
-                    site.via.insert(0, idx.callee_name(*callee).to_string());
-                    added.push((*caller, site));
-                }
-            }
-            if added.is_empty() {
-                break;
-            }
-            sites.extend(added);
-        }
-        // Blocking spreads the same way, but only through synchronous callers: calling an
-        // `async fn` runs nothing until the future is awaited.
-        loop {
-            let mut added = Vec::new();
-            for (caller, callees) in &calls {
-                if blocking.contains_key(caller) || is_async.contains(caller) {
-                    continue;
-                }
-                if let Some((callee, site)) =
-                    callees.iter().find_map(|c| blocking.get(c).map(|s| (c, s)))
-                {
-                    let mut site = site.clone();
-                    site.via.insert(0, idx.callee_name(*callee).to_string());
-                    added.push((*caller, site));
-                }
-            }
-            if added.is_empty() {
-                break;
-            }
-            blocking.extend(added);
-        }
+        propagate(&mut sites, &calls, idx, |s| &mut s.via);
+        propagate(&mut connect_sites, &runs, idx, |s| &mut s.via);
+        // Blocking spreads only through synchronous callers: calling an `async fn` runs
+        // nothing until the future is awaited.
+        let sync_calls: BTreeMap<CalleeKey, Vec<CalleeKey>> = calls
+            .iter()
+            .filter(|(k, _)| !is_async.contains(*k))
+            .map(|(k, v)| (*k, v.clone()))
+            .collect();
+        propagate(&mut blocking, &sync_calls, idx, |s| &mut s.via);
         Acquirers {
             sites,
+            connect_sites,
             blocking,
             spawned,
             nests,
         }
-    }
-
-    /// Where calling `key` acquires a connection, if it does.
-    pub fn site(&self, key: CalleeKey) -> Option<&AcquireSite> {
-        self.sites.get(&key)
     }
 
     /// Where calling `key` blocks the thread, if it does (synchronous functions only).
@@ -223,8 +240,46 @@ impl Acquirers {
         self.blocking.get(&key)
     }
 
+    /// Where calling `key` opens a raw connection, if it does.
+    pub fn connect_site(&self, key: CalleeKey) -> Option<&ConnectSite> {
+        self.connect_sites.get(&key)
+    }
+
+    /// Where calling `key` acquires a connection, if it does.
+    pub fn site(&self, key: CalleeKey) -> Option<&AcquireSite> {
+        self.sites.get(&key)
+    }
+
     /// Does something in the crate run `key` as a background task?
     pub fn is_spawned(&self, key: CalleeKey) -> bool {
         self.spawned.contains(&key)
+    }
+}
+
+/// Extends `sites` from callees to callers until nothing changes, naming each step in the
+/// site's `via` chain.
+fn propagate<S: Clone>(
+    sites: &mut BTreeMap<CalleeKey, S>,
+    calls: &BTreeMap<CalleeKey, Vec<CalleeKey>>,
+    idx: &CrateIndex,
+    via: impl Fn(&mut S) -> &mut Vec<String>,
+) {
+    loop {
+        let mut added = Vec::new();
+        for (caller, callees) in calls {
+            if sites.contains_key(caller) {
+                continue;
+            }
+            if let Some((callee, site)) = callees.iter().find_map(|c| sites.get(c).map(|s| (c, s)))
+            {
+                let mut site = site.clone();
+                via(&mut site).insert(0, idx.callee_name(*callee).to_string());
+                added.push((*caller, site));
+            }
+        }
+        if added.is_empty() {
+            break;
+        }
+        sites.extend(added);
     }
 }

@@ -33,6 +33,9 @@ pub struct Walker<'a> {
     /// Held connections the parameters of the next closure stand for
     /// (`conn.transaction(|c| ..)`: `c` is `conn`).
     pub(super) closure_borrows: Vec<u32>,
+    /// The call whose arguments are being walked, as written (`run`, `execute_after`,
+    /// `Job::new_async`): what a `move` closure among them is registered with.
+    pub(super) arg_callee: Option<String>,
     /// Set while evaluating the base of a field access: the base alone is not a use.
     pub(super) field_base: bool,
     /// Where the values being dropped go out of scope (a closing brace, a `return`).
@@ -73,6 +76,7 @@ impl<'a> Walker<'a> {
             next_id: 0,
             mentions: Vec::new(),
             closure_borrows: Vec::new(),
+            arg_callee: None,
             field_base: false,
             drop_at: None,
             init_closure: false,

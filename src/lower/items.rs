@@ -464,7 +464,7 @@ impl Lowerer<'_> {
     }
 
     fn attrs(&mut self, attrs: &[syn::Attribute]) -> Attrs {
-        /// Route attributes of Rocket, actix-web, poem and salvo, and axum's `debug_handler`.
+        // Route macros of rocket, actix-web, poem, salvo and ntex: the function is a handler.
         const ROUTE_ATTRS: &[&str] = &[
             "get",
             "post",
@@ -474,7 +474,9 @@ impl Lowerer<'_> {
             "head",
             "options",
             "route",
+            "routes",
             "handler",
+            "endpoint",
             "debug_handler",
         ];
         let mut out = Attrs::default();
@@ -485,7 +487,9 @@ impl Lowerer<'_> {
                 if matches!(n.as_str(), "test" | "main" | "rstest" | "bench") {
                     out.runs_once = true;
                 }
-                out.route |= ROUTE_ATTRS.contains(&n.as_str());
+                if ROUTE_ATTRS.contains(&n.as_str()) {
+                    out.route = true;
+                }
             }
             if path.is_ident("database") {
                 out.database = true;

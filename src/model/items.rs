@@ -10,10 +10,11 @@ pub struct Attrs {
     pub runs_once: bool,
     /// `#[database("..")]` (rocket_sync_db_pools).
     pub database: bool,
-    /// A route attribute (`#[get("/")]`, `#[post(..)]`, `#[handler]`): a request handler.
-    pub route: bool,
     /// `#[derive(..)]` names (`Clone`, `FromRef`, ...).
     pub derives: Vec<Sym>,
+    /// A route or handler attribute (`#[get("/x")]`, `#[rocket::post(..)]`, `#[handler]`):
+    /// the function runs once per request.
+    pub route: bool,
 }
 
 /// An item the crate index collects.

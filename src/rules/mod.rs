@@ -10,9 +10,11 @@ use crate::types::Held;
 
 mod accumulated_connections;
 mod blocking_acquire_in_async;
+mod connection_in_app_state;
 mod connection_in_background_task;
 mod connection_in_static;
 mod connection_per_iteration;
+mod connection_per_request;
 mod detached_connection;
 mod forgotten_connection;
 mod held_across_await;
@@ -75,16 +77,20 @@ pub trait Rule: Sync {
 }
 
 /// The events crate-wide rules read: what is held across awaits and blocking calls,
-/// acquisitions, crate-local calls with something held, endless loops and pools built. After the file-phase rules ran,
-/// a file keeps only these.
+/// acquisitions, crate-local calls, endless loops, pools built and raw connections opened.
+/// After the file-phase rules ran, a file keeps only these.
 pub fn crate_events(ev: &crate::flow::Event) -> bool {
     use crate::flow::EventKind;
     match &ev.kind {
         EventKind::Await { .. }
         | EventKind::Acquire { .. }
         | EventKind::EndlessLoop { .. }
-        | EventKind::PoolBuilt(_) => true,
-        EventKind::LocalCall { held, .. } | EventKind::Blocking { held, .. } => !held.is_empty(),
+        | EventKind::PoolBuilt(_)
+        | EventKind::LocalCall { .. } => true,
+        EventKind::Blocking { held, .. } => !held.is_empty(),
+        EventKind::Call(_) | EventKind::Method(_) => {
+            ev.role() == Some(crate::profile::Role::Connect)
+        }
         _ => false,
     }
 }
@@ -95,6 +101,7 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &forgotten_connection::ForgottenConnection,
         &detached_connection::DetachedConnection,
         &connection_in_static::ConnectionInStatic,
+        &connection_in_app_state::ConnectionInAppState,
         &accumulated_connections::AccumulatedConnections,
         &held_across_await::HeldAcrossAwait,
         &held_across_blocking::HeldAcrossBlocking,
@@ -103,6 +110,7 @@ pub fn all() -> &'static [&'static dyn Rule] {
         &blocking_acquire_in_async::BlockingAcquireInAsync,
         &pool_per_call::PoolPerCall,
         &connection_per_iteration::ConnectionPerIteration,
+        &connection_per_request::ConnectionPerRequest,
         &pool_without_acquire_timeout::PoolWithoutAcquireTimeout,
         &pool_without_max_size::PoolWithoutMaxSize,
         &pool_misconfigured::PoolMisconfigured,
