@@ -544,9 +544,6 @@ impl CrateIndex {
         loop {
             let mut changed = false;
             for t in &candidates {
-                if found.contains_key(t) {
-                    continue;
-                }
                 let info = &self.types[t.0 as usize];
                 let mut best: Option<Held> = None;
                 let mut holding_variants = BTreeSet::new();
@@ -581,8 +578,12 @@ impl CrateIndex {
                         h.kind = Kind::Connection;
                     }
                     h.wrapper.get_or_insert_with(|| info.name.as_str().into());
-                    found.insert(*t, h);
-                    changed = true;
+                    // A later pass may find more (a field whose type was not settled yet):
+                    // keep the strongest, whatever order the types come in.
+                    if found.get(t).is_none_or(|old| rank(h.kind) > rank(old.kind)) {
+                        found.insert(*t, h);
+                        changed = true;
+                    }
                 }
             }
             if !changed {
