@@ -18,6 +18,9 @@ pub struct AcquireSite {
     pub pool: Option<String>,
     /// The chain of calls that leads there, when not direct (`load_user` → `get_conn`).
     pub via: Vec<String>,
+    /// From a pool of an embedded database (a per-file SQLite pool): taking it while holding
+    /// a server connection waits on no shared pool.
+    pub embedded: bool,
 }
 
 /// Where a synchronous function blocks the thread, for messages ("`fetch` blocks in
@@ -93,7 +96,7 @@ impl Summary {
                         ev.kind,
                         EventKind::LocalCall { .. } | EventKind::SpawnFn { .. }
                     ) => {}
-                EventKind::Acquire { how, .. } if acquires.is_none() => {
+                EventKind::Acquire { how, on, .. } if acquires.is_none() => {
                     let (pool, via) = match how {
                         Acquisition::Direct { pool } | Acquisition::Executor { pool } => {
                             (pool.clone(), vec![])
@@ -107,6 +110,7 @@ impl Summary {
                         pos: pos(ev.span),
                         pool: pool.as_deref().map(str::to_string),
                         via,
+                        embedded: on.is_some_and(|t| idx.knowledge.ty(t).embedded),
                     });
                 }
                 EventKind::LocalCall { key, .. } => {

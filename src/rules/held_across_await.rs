@@ -41,8 +41,11 @@ impl Rule for HeldAcrossAwait {
                 };
                 // Waiting for another connection, or for a query on one, is `nested-acquire`'s
                 // finding, reported where the second connection is taken.
-                if *acquires || *on_held || callees.iter().any(|c| cx.acquirers.site(*c).is_some())
-                {
+                // (A helper that opens an embedded database's pool of its own waits on no
+                // shared pool: that wait is this rule's.)
+                let acquiring =
+                    |c: &crate::flow::CalleeKey| cx.acquirers.site(*c).is_some_and(|s| !s.embedded);
+                if *acquires || *on_held || callees.iter().any(acquiring) {
                     continue;
                 }
                 for h in slot_holders(cx.index, held) {

@@ -63,6 +63,13 @@ impl Rule for NestedAcquire {
                         Acquisition::Guard { param } => (format!("the guard `{param}` takes a second connection before the handler runs"), None, held, None),
                     },
                     EventKind::LocalCall { key, held } => match cx.acquirers.site(*key) {
+                        // A connection of an embedded database's own pool while a server
+                        // connection is held: two pools, no deadlock.
+                        Some(site)
+                            if site.embedded
+                                && !held.iter().any(|h| cx.index.knowledge.ty(h.held.ty).embedded) => {
+                            continue
+                        }
                         Some(site) => {
                             let via = if site.via.is_empty() { String::new() } else { format!(" (through `{}`)", site.via.join("` → `")) };
                             (
