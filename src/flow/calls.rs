@@ -136,7 +136,8 @@ impl Walker<'_> {
         let held: Vec<super::HeldRef> = self
             .held_snapshot()
             .into_iter()
-            .filter(|h| owned.contains(&h.id))
+            // The receiver's own connection (`conn.run(move |c| ..)`) is worked on, not kept.
+            .filter(|h| owned.contains(&h.id) && !self.closure_borrows.contains(&h.id))
             .collect();
         if !held.is_empty() {
             let span = self.m.expr_span(closure);

@@ -50,6 +50,15 @@ impl Rule for ConnectionInAppState {
                 ..Where::default()
             };
             let clone = st.attrs.derives.iter().any(|d| cx.name(*d) == "Clone");
+            // A request guard or extractor is made per request: its `Arc` shares the
+            // connection between that request's own tasks, not between requests.
+            let own = cx
+                .index
+                .local_type(&at, &[cx.name(st.name).to_string()])
+                .map(crate::types::Ty::Local);
+            if own.is_some_and(|t| cx.index.extractor(&t).is_some()) {
+                continue;
+            }
             for f in &st.fields {
                 // Shared through `Arc`/`Rc`: every clone of the state reaches the same one.
                 if !TypeExpr::from_model(cx.model, f.ty).shared() {
