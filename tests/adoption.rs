@@ -548,6 +548,34 @@ fn allow_comments_suppress_on_the_line_and_the_line_above() {
     assert_eq!(rules, ["unused-suppression", "forgotten-connection"]);
 }
 
+/// A pool built by a chain over many lines: its config findings start where the chain starts,
+/// so an allow comment above the statement applies, and without it the finding is there.
+#[test]
+fn allow_comment_above_a_builder_chain_applies_to_its_config_findings() {
+    let chain = |comment: &str| {
+        format!(
+            "use deadpool_redis::{{Manager, Pool, Runtime, Timeouts}};\nuse std::time::Duration;\n\n\
+             pub fn cache_pool(url: &str) -> Result<Pool, deadpool_redis::BuildError> {{\n\
+             \x20   let manager = Manager::new(url).expect(\"invalid redis url\");\n\
+             {comment}\
+             \x20   Pool::builder(manager)\n\
+             \x20       .timeouts(Timeouts {{ wait: Some(Duration::from_secs(2)), ..Default::default() }})\n\
+             \x20       .runtime(Runtime::Tokio1)\n\
+             \x20       .build()\n\
+             }}\n"
+        )
+    };
+    let dir = project(&[("src/pool.rs", &chain(""))]);
+    let (lines, _) = short(dir.path(), &["--select", "pool-without-max-size"]);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].starts_with("src/pool.rs:6:5: "), "{lines:?}");
+    let allowed = chain("    // connlint: allow(pool-without-max-size) one replica per core, sized by the deployment\n");
+    let dir = project(&[("src/pool.rs", &allowed)]);
+    let (lines, code) = short(dir.path(), &["--select", "pool-without-max-size"]);
+    assert!(lines.is_empty(), "{lines:?}");
+    assert_eq!(code, 0);
+}
+
 #[test]
 fn allow_file_suppresses_a_rule_in_the_whole_file() {
     let text = format!(

@@ -376,7 +376,8 @@ impl Walker<'_> {
                 .value_held(&recv.ty)
                 .filter(|h| h.kind == Kind::Builder)
                 .map(|h| h.ty);
-            self.pool_built(&mut result, builder, span);
+            let start = self.m.expr_span(chain_root(self.m, e));
+            self.pool_built(&mut result, builder, span, start);
         }
         if role == Some(Role::Connect) && result.holds.is_empty() {
             self.track_parts(&mut result, span);
@@ -671,5 +672,17 @@ impl Walker<'_> {
                 self.last_manual = Some(id);
             }
         }
+    }
+}
+
+/// The expression a method chain starts from (`Pool::builder(m)` in
+/// `Pool::builder(m).max_size(5).build(..)`), through `.await` and `?`.
+fn chain_root(m: &crate::model::FileModel, mut e: ExprId) -> ExprId {
+    loop {
+        e = match m.expr(e) {
+            Expr::MethodCall { recv, .. } => recv,
+            Expr::Await(inner) | Expr::Try(inner) => inner,
+            _ => return e,
+        };
     }
 }

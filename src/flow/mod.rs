@@ -229,6 +229,9 @@ pub struct MethodEvent {
 #[derive(Debug, Clone)]
 pub struct PoolBuiltEvent {
     pub id: Option<u32>,
+    /// Where the expression that builds it starts (`Pool::builder(m)` of a chain ending in
+    /// `.build()`): where config findings point, and where a suppression applies.
+    pub start: Span,
     pub pool: TypeId,
     pub builder: Option<TypeId>,
     pub settings: Vec<Setting>,

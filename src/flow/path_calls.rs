@@ -192,7 +192,7 @@ impl Walker<'_> {
             self.settings_in("", e, &mut result.settings);
         }
         if role == Some(Role::Build) {
-            self.pool_built(&mut result, None, span);
+            self.pool_built(&mut result, None, span, span);
         }
         if role == Some(Role::Connect) {
             self.track_parts(&mut result, span);

@@ -303,7 +303,13 @@ impl<'a> Walker<'a> {
     }
 
     /// A pool built here: follow it (to see whether it is handed on) and record its options.
-    pub(super) fn pool_built(&mut self, result: &mut Value, builder: Option<TypeId>, span: Span) {
+    pub(super) fn pool_built(
+        &mut self,
+        result: &mut Value,
+        builder: Option<TypeId>,
+        span: Span,
+        start: Span,
+    ) {
         let Some(h) = self
             .idx
             .value_held(&result.ty)
@@ -320,6 +326,7 @@ impl<'a> Walker<'a> {
         self.push_event(
             EventKind::PoolBuilt(Box::new(PoolBuiltEvent {
                 id,
+                start,
                 pool,
                 builder,
                 settings,

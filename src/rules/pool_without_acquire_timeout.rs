@@ -49,13 +49,17 @@ impl Rule for PoolWithoutAcquireTimeout {
                     ),
                     Source::Absent => (format!("{lib} has no acquire timeout at all"), Vec::new()),
                 };
+                let mut labels = labels;
+                if built.start.lo.line != ev.span.lo.line {
+                    labels.push((ev.span, "the pool is built here".to_string()));
+                }
                 let fix = match &e.setter {
                     Some(s) if e.source != Source::Absent => format!("set `{s}` to a few seconds so an exhausted pool fails fast instead of hanging every request"),
                     _ => "bound the wait yourself (`tokio::time::timeout(Duration::from_secs(5), pool.get_conn())`), or use a pool with an acquire timeout".to_string(),
                 };
                 cx.report(
                     (
-                        ev.span,
+                        built.start,
                         "this pool waits forever when exhausted".to_string(),
                     ),
                     format!(

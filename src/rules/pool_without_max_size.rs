@@ -56,11 +56,15 @@ impl Rule for PoolWithoutMaxSize {
                 };
                 let fix = e.setter.as_ref().map_or("set the pool's maximum size explicitly".to_string(), |s| format!("set `{s}` explicitly, within what the database allows for this service"));
                 cx.report(
-                    (ev.span, "no maximum size set".to_string()),
+                    (built.start, "no maximum size set".to_string()),
                     format!(
                         "{why}: production can open more connections than the database accepts"
                     ),
-                    Vec::new(),
+                    if built.start.lo.line != ev.span.lo.line {
+                        vec![(ev.span, "the pool is built here".to_string())]
+                    } else {
+                        Vec::new()
+                    },
                     Some(fix),
                 );
             }
