@@ -412,7 +412,8 @@ pub async fn load_user(pool: &PgPool, id: i64) -> Result<String, sqlx::Error> {
 
 const DB_NO_ACQUIRE: &str = "\
 pub async fn load_user(_pool: &sqlx::PgPool, id: i64) -> Result<String, sqlx::Error> {
-    Ok(id.to_string())
+    let name = crate::cache::lookup(id).await;
+    Ok(name.unwrap_or_else(|| id.to_string()))
 }
 ";
 

@@ -474,7 +474,22 @@ impl Walker<'_> {
         {
             self.consume(&v);
         }
-        self.await_point(self.m.expr_span(e), &before, &mentioned, mark);
+        // Awaiting a crate-local `async fn` that cannot suspend waits on nothing.
+        let quiet_call = matches!(
+            self.m.expr(base),
+            Expr::Call { .. } | Expr::MethodCall { .. }
+        ) && {
+            let mut callees = self.events[mark..].iter().filter_map(|ev| match &ev.kind {
+                EventKind::LocalCall { key, .. } => Some(*key),
+                _ => None,
+            });
+            let first = callees.next();
+            first.is_some_and(|k| self.idx.never_suspends(k))
+                && callees.all(|k| self.idx.never_suspends(k))
+        };
+        if !quiet_call {
+            self.await_point(self.m.expr_span(e), &before, &mentioned, mark);
+        }
         Value {
             ty: v.ty.clone().awaited(),
             direct: false,

@@ -81,6 +81,7 @@ impl CrateIndex {
         self.callee_names.clear();
         self.callee_order.clear();
         self.static_ty.clear();
+        self.quiet.clear();
         self.holds.clear();
         self.holds_direct.clear();
     }
@@ -395,6 +396,9 @@ impl CrateIndex {
                             runs_blocking: func.runs_blocking,
                         });
                         self.fn_names.entry(func.name.clone()).or_default().push(id);
+                        if func.is_async && !func.suspends {
+                            self.quiet.insert(key);
+                        }
                         self.bodies
                             .insert((file, func.fn_index), BodyInfo { key: Some(key), at });
                     }
@@ -405,6 +409,9 @@ impl CrateIndex {
                         at.generics.extend(self.generics(&at, &func.generics));
                         let ret = ret_of(self, &at, func);
                         let key = self.method(file, func, info, ret);
+                        if let (Some(k), true) = (key, func.is_async && !func.suspends) {
+                            self.quiet.insert(k);
+                        }
                         self.bodies
                             .insert((file, func.fn_index), BodyInfo { key, at });
                     }

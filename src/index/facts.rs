@@ -104,6 +104,8 @@ pub struct RawFn {
     pub runs_tasks: bool,
     /// Runs work on a blocking thread (`spawn_blocking`): closures given to it may block.
     pub runs_blocking: bool,
+    /// See `model::FnDef::suspends`.
+    pub suspends: bool,
     pub ret: Option<TypeExpr>,
     pub is_async: bool,
     /// Takes `self` by value.
@@ -248,6 +250,7 @@ impl FileFacts {
                 owner: owners[i],
                 runs_tasks: f.runs_tasks,
                 runs_blocking: f.runs_blocking,
+                suspends: f.suspends,
                 ret: f.sig.ret.map(ty),
                 is_async: f.sig.is_async,
                 self_by_value: f

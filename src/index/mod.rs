@@ -168,6 +168,8 @@ pub struct CrateIndex {
     /// and name, then trait methods.
     callee_order: Vec<(u8, String, String, FileId)>,
     static_ty: HashMap<String, Ty>,
+    /// `async fn`s whose body cannot suspend (no `.await`, no `join!`/`select!`).
+    quiet: std::collections::HashSet<CalleeKey>,
     /// What each local type holds, looking through options, collections and tuples.
     holds: HashMap<LocalTy, Held>,
     /// What each local type holds in a field of its own (or behind `Option`, a lock or its
@@ -223,6 +225,7 @@ impl CrateIndex {
             bodies: HashMap::new(),
             callee_names: Vec::new(),
             callee_order: Vec::new(),
+            quiet: Default::default(),
             static_ty: HashMap::new(),
             holds: HashMap::new(),
             holds_direct: HashMap::new(),
@@ -423,6 +426,11 @@ impl CrateIndex {
         let f = self.lookup_fn(at, path)?;
         let f = &self.fns[f as usize];
         Some((f.key, &f.ret))
+    }
+
+    /// Is `key` an `async fn` that cannot suspend (awaiting it waits on nothing)?
+    pub fn never_suspends(&self, key: CalleeKey) -> bool {
+        self.quiet.contains(&key)
     }
 
     /// Does every crate-local function `name` spawn what it is given as a task?

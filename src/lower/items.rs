@@ -8,6 +8,7 @@ use crate::model::{
     TypeAlias,
 };
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
+use quote::ToTokens;
 use std::sync::Arc;
 use syn::parse::{ParseStream, Parser};
 
@@ -409,6 +410,7 @@ impl Lowerer<'_> {
             indexed,
             runs_tasks: false,
             runs_blocking: false,
+            suspends: false,
             text,
             names: Box::default(),
         });
@@ -423,10 +425,12 @@ impl Lowerer<'_> {
             }
             let body = self.block(b);
             let (tasks, blocking) = self.runs_off_thread(body);
+            let suspends = may_suspend(b.to_token_stream());
             let f = &mut self.m.fns[index as usize];
             f.body = Some(body);
             f.runs_tasks = tasks;
             f.runs_blocking = blocking;
+            f.suspends = suspends;
         }
         let mut names = self.fn_names.pop().unwrap_or_default();
         names.sort_unstable();
@@ -739,4 +743,34 @@ fn parse_macro_statics(tokens: TokenStream) -> Vec<MacroStatic> {
         Ok(out)
     };
     parser.parse2(tokens).unwrap_or_default()
+}
+
+/// Can a body suspend: an `.await` anywhere in its tokens (macro arguments included), or a
+/// `join!`/`select!`-like macro that awaits inside?
+fn may_suspend(tokens: TokenStream) -> bool {
+    let mut prev_ident: Option<String> = None;
+    for t in tokens {
+        match t {
+            TokenTree::Ident(i) => {
+                let name = i.to_string();
+                if name == "await" {
+                    return true;
+                }
+                prev_ident = Some(name);
+                continue;
+            }
+            TokenTree::Punct(p)
+                if p.as_char() == '!'
+                    && prev_ident
+                        .as_deref()
+                        .is_some_and(|n| n.contains("join") || n.contains("select")) =>
+            {
+                return true;
+            }
+            TokenTree::Group(g) if may_suspend(g.stream()) => return true,
+            _ => {}
+        }
+        prev_ident = None;
+    }
+    false
 }

@@ -165,6 +165,9 @@ pub struct FnDef {
     pub runs_tasks: bool,
     /// Runs work on a blocking thread (`spawn_blocking`, `block_in_place`).
     pub runs_blocking: bool,
+    /// Its body has an `.await` or a macro (which may hide one): an `async fn` without either
+    /// runs to completion when first polled, so awaiting it suspends nothing.
+    pub suspends: bool,
     /// Byte offsets of the text from `fn` to the closing brace.
     pub text: (u32, u32),
     /// Every name written from `fn` to the closing brace (functions nested inside included),
