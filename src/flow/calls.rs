@@ -38,7 +38,7 @@ const ITER_ADAPTERS: &[&str] = &[
 ];
 pub(super) const JOINERS: &[&str] = &["join_all", "try_join_all", "join", "try_join"];
 /// Calls whose closure runs on a blocking thread: blocking inside is the point.
-const BLOCKING_WRAPPERS: &[&str] = &[
+pub(super) const BLOCKING_WRAPPERS: &[&str] = &[
     "spawn_blocking",
     "block_in_place",
     "block",
@@ -47,7 +47,7 @@ const BLOCKING_WRAPPERS: &[&str] = &[
     "unblock",
 ];
 /// Calls that run their argument as an independent task.
-const SPAWNERS: &[&str] = &[
+pub(super) const SPAWNERS: &[&str] = &[
     "spawn",
     "spawn_local",
     "spawn_blocking",
@@ -63,7 +63,7 @@ pub(super) const EXTRACT_CALLS: &[&str] = &[
     "extract_parts_with_state",
 ];
 /// Calls whose closure runs once per process: building a pool there is the normal pattern.
-const INIT_CALLS: &[&str] = &[
+pub(super) const INIT_CALLS: &[&str] = &[
     "get_or_init",
     "get_or_try_init",
     "call_once",

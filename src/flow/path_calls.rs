@@ -1,38 +1,13 @@
 //! Calls through a path: `Pool::connect(..)`, `drop(conn)`, `Box::new(conn)`, crate-local
 //! helpers, spawners (`tokio::spawn(..)`) and blocking wrappers.
 
-use super::calls::JOINERS;
+use super::calls::{BLOCKING_WRAPPERS, INIT_CALLS, JOINERS, SPAWNERS};
 use super::{CallEvent, DropHow, EventKind, Resolved, Seen, Value, Walker};
 use crate::model::{Expr, ExprId};
 use crate::profile::Role;
 use crate::resolve::Types;
 use crate::types::Ty;
 use std::collections::BTreeSet;
-
-/// Calls that run their argument as an independent task.
-const SPAWNERS: &[&str] = &[
-    "spawn",
-    "spawn_local",
-    "spawn_blocking",
-    "spawn_with_handle",
-];
-/// Calls whose closure runs on a blocking thread: blocking inside is the point.
-const BLOCKING_WRAPPERS: &[&str] = &[
-    "spawn_blocking",
-    "block_in_place",
-    "block",
-    "interact",
-    "run",
-    "unblock",
-];
-/// Calls whose closure runs once per process: building a pool there is the normal pattern.
-const INIT_CALLS: &[&str] = &[
-    "get_or_init",
-    "get_or_try_init",
-    "call_once",
-    "call_once_force",
-    "init_once",
-];
 
 impl Walker<'_> {
     pub(super) fn call(&mut self, e: ExprId) -> Value {

@@ -61,6 +61,7 @@ impl CrateIndex {
         self.module_ids.clear();
         self.module_paths.clear();
         self.file_modules.clear();
+        self.module_files.clear();
         self.types.clear();
         self.aliases.clear();
         self.type_names.clear();
@@ -102,6 +103,9 @@ impl CrateIndex {
             for chain in chains {
                 let path = [place.module.as_slice(), chain].concat();
                 ids.push(self.intern_module(place.package, path));
+            }
+            if let Some(top) = ids.first() {
+                self.module_files.entry(*top).or_default().push(file);
             }
             self.file_modules.push(ids);
         }

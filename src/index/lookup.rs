@@ -178,11 +178,8 @@ impl CrateIndex {
         if PRELUDE.contains(&name.as_str()) {
             return None;
         }
-        let unique = |keep: &dyn Fn(Place) -> bool| -> Option<T> {
-            let mut it = cands.iter().filter(|c| keep(place(**c)));
-            let first = *it.next()?;
-            it.next().is_none().then_some(first)
-        };
+        let unique =
+            |keep: &dyn Fn(Place) -> bool| only(cands.iter().copied().filter(|c| keep(place(*c))));
         if let Some(c) = unique(&|p| p.file == at.file) {
             return Some(c);
         }
@@ -211,9 +208,7 @@ impl CrateIndex {
             }
             // `pub use plume_rocket::PlumeRocket;` in that module's file: follow it.
             if depth < 4 {
-                let files = (0..self.file_modules.len())
-                    .filter(|f| self.file_modules[*f].first() == Some(m));
-                for f in files {
+                for &f in self.module_files.get(m).into_iter().flatten() {
                     let Some(full) = self.scopes[f].imports.get(name) else {
                         continue;
                     };
@@ -228,11 +223,8 @@ impl CrateIndex {
         }
         // Re-exported from a module below (`pub use pool::Pool;` in `db`), or from elsewhere
         // in the package: unique candidates only.
-        let unique = |keep: &dyn Fn(Place) -> bool| -> Option<T> {
-            let mut it = cands.iter().filter(|c| keep(place(**c)));
-            let first = *it.next()?;
-            it.next().is_none().then_some(first)
-        };
+        let unique =
+            |keep: &dyn Fn(Place) -> bool| only(cands.iter().copied().filter(|c| keep(place(*c))));
         unique(&|pl| pl.package == p && self.module_paths[pl.module as usize].1.starts_with(&path))
             .or_else(|| unique(&|pl| pl.package == p))
     }
@@ -258,12 +250,10 @@ impl CrateIndex {
                 // `module::f` where `module` is not resolvable (a path through a re-export):
                 // the one function of that name in a module of that name.
                 let [.., module, _] = segs else { return None };
-                let mut it = cands.iter().filter(|f| {
-                    let place = self.fns[**f as usize].place;
+                only(cands.iter().copied().filter(|f| {
+                    let place = self.fns[*f as usize].place;
                     self.module_paths[place.module as usize].1.last() == Some(module)
-                });
-                let first = *it.next()?;
-                it.next().is_none().then_some(first)
+                }))
             })
     }
 
@@ -292,4 +282,10 @@ impl CrateIndex {
                 |g| matches!(self.module_target(at, g, 0), ModuleTarget::Local(p, _) if p == pkg),
             )
     }
+}
+
+/// The one item of `it`, if it has exactly one.
+fn only<T>(mut it: impl Iterator<Item = T>) -> Option<T> {
+    let first = it.next()?;
+    it.next().is_none().then_some(first)
 }

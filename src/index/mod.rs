@@ -139,6 +139,8 @@ pub struct CrateIndex {
     module_paths: Vec<(PackageId, Vec<String>)>,
     /// Each lowered file's inline module chains, as interned module ids.
     file_modules: Vec<Vec<u32>>,
+    /// The files whose top module each module is (`pub use` re-exports are read there).
+    module_files: HashMap<u32, Vec<FileId>>,
 
     types: Vec<TypeInfo>,
     aliases: Vec<AliasInfo>,
@@ -206,6 +208,7 @@ impl CrateIndex {
             module_ids: HashMap::new(),
             module_paths: Vec::new(),
             file_modules: Vec::new(),
+            module_files: HashMap::new(),
             types: Vec::new(),
             aliases: Vec::new(),
             type_names: HashMap::new(),

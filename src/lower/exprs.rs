@@ -170,22 +170,13 @@ impl Lowerer<'_> {
                 self.push_expr(Expr::Block { block, kind }, span)
             }
             syn::Expr::Unsafe(u) => {
-                let block = self.block(&u.block);
-                let span = self.span(u.unsafe_token.span).to(self.block_span(&u.block));
-                let kind = BlockKind::Unsafe;
-                self.push_expr(Expr::Block { block, kind }, span)
+                self.keyword_block(u.unsafe_token.span, &u.block, BlockKind::Unsafe)
             }
             syn::Expr::Const(c) => {
-                let block = self.block(&c.block);
-                let span = self.span(c.const_token.span).to(self.block_span(&c.block));
-                let kind = BlockKind::Const;
-                self.push_expr(Expr::Block { block, kind }, span)
+                self.keyword_block(c.const_token.span, &c.block, BlockKind::Const)
             }
             syn::Expr::TryBlock(t) => {
-                let block = self.block(&t.block);
-                let span = self.span(t.try_token.span).to(self.block_span(&t.block));
-                let kind = BlockKind::Try;
-                self.push_expr(Expr::Block { block, kind }, span)
+                self.keyword_block(t.try_token.span, &t.block, BlockKind::Try)
             }
             syn::Expr::Async(a) => {
                 let block = self.block(&a.block);
@@ -371,6 +362,18 @@ impl Lowerer<'_> {
                 self.push_expr(Expr::Other, span)
             }
         }
+    }
+
+    /// `unsafe { .. }`, `const { .. }`, `try { .. }`: a block that starts at its keyword.
+    fn keyword_block(
+        &mut self,
+        keyword: proc_macro2::Span,
+        b: &syn::Block,
+        kind: BlockKind,
+    ) -> ExprId {
+        let block = self.block(b);
+        let span = self.span(keyword).to(self.block_span(b));
+        self.push_expr(Expr::Block { block, kind }, span)
     }
 
     fn block_span(&self, b: &syn::Block) -> Span {

@@ -8,7 +8,6 @@ use crate::model::{
     TypeAlias,
 };
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
-use quote::ToTokens;
 use std::sync::Arc;
 use syn::parse::{ParseStream, Parser};
 
@@ -425,7 +424,13 @@ impl Lowerer<'_> {
             }
             let body = self.block(b);
             let (tasks, blocking) = self.runs_off_thread(body);
-            let suspends = may_suspend(b.to_token_stream());
+            // Macro arguments' models have no file text of their own to read.
+            let (from, to) = self.m.fns[index as usize].text;
+            let suspends = self.shift.is_some()
+                || self
+                    .text
+                    .get(from as usize..to as usize)
+                    .is_none_or(may_suspend);
             let f = &mut self.m.fns[index as usize];
             f.body = Some(body);
             f.runs_tasks = tasks;
@@ -745,32 +750,8 @@ fn parse_macro_statics(tokens: TokenStream) -> Vec<MacroStatic> {
     parser.parse2(tokens).unwrap_or_default()
 }
 
-/// Can a body suspend: an `.await` anywhere in its tokens (macro arguments included), or a
-/// `join!`/`select!`-like macro that awaits inside?
-fn may_suspend(tokens: TokenStream) -> bool {
-    let mut prev_ident: Option<String> = None;
-    for t in tokens {
-        match t {
-            TokenTree::Ident(i) => {
-                let name = i.to_string();
-                if name == "await" {
-                    return true;
-                }
-                prev_ident = Some(name);
-                continue;
-            }
-            TokenTree::Punct(p)
-                if p.as_char() == '!'
-                    && prev_ident
-                        .as_deref()
-                        .is_some_and(|n| n.contains("join") || n.contains("select")) =>
-            {
-                return true;
-            }
-            TokenTree::Group(g) if may_suspend(g.stream()) => return true,
-            _ => {}
-        }
-        prev_ident = None;
-    }
-    false
+/// Can a function's text suspend: an `.await` anywhere (macro arguments included), or a
+/// `join!`/`select!`-like macro that awaits inside? (A word in a comment errs towards yes.)
+fn may_suspend(text: &str) -> bool {
+    text.contains("await") || text.contains("join!") || text.contains("select!")
 }

@@ -98,6 +98,19 @@ pub struct Types<'a> {
 }
 
 impl Types<'_> {
+    /// What a crate-local method (the type's own, a bound trait's, an extension's) returns,
+    /// or what a std method of that name gives.
+    fn local_method(&self, recv: &Ty, m: &str) -> Ty {
+        match self
+            .idx
+            .method_on(self.at, recv, m)
+            .and_then(|f| f.ret.as_ref())
+        {
+            Some(t) => t.clone(),
+            None => generic_method(recv, m).0,
+        }
+    }
+
     /// The type a method call gives, and what the profiles say about it.
     pub fn method_type(
         &self,
@@ -139,25 +152,9 @@ impl Types<'_> {
                     };
                     return (ty, Some(resolved));
                 }
-                if let Some(t) = self
-                    .idx
-                    .method_on(self.at, recv, m)
-                    .and_then(|f| f.ret.as_ref())
-                {
-                    return (t.clone(), None);
-                }
-                generic_method(recv, m)
+                (self.local_method(recv, m), None)
             }
-            Ty::Local(_) | Ty::Param(_) => {
-                if let Some(t) = self
-                    .idx
-                    .method_on(self.at, recv, m)
-                    .and_then(|f| f.ret.as_ref())
-                {
-                    return (t.clone(), None);
-                }
-                generic_method(recv, m)
-            }
+            Ty::Local(_) | Ty::Param(_) => (self.local_method(recv, m), None),
             Ty::Cell(inner) => match m {
                 "get" | "take" | "into_inner" | "get_mut" => {
                     (Ty::fallible((**inner).clone()), None)
