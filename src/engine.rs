@@ -127,6 +127,9 @@ fn run(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
     // Files that name a configured manual acquire call matter too.
     let mut words = knowledge.vocabulary();
     words.extend(settings.release.iter().map(|r| last_segment(&r.acquire)));
+    // A crate-local `macro_rules!` may be what acquires (`with_connection!`): its definition
+    // must be indexed before the files that call it are looked at.
+    words.push("macro_rules".to_string());
     let vocabulary = AhoCorasick::new(words).expect("vocabulary builds");
     let timer = Timer::start();
 
@@ -209,6 +212,11 @@ fn run(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
             .flat_map(|r| [&r.acquire, &r.release])
             .map(|n| last_segment(n)),
     );
+    // A call of a crate-local macro is as hot as what the macro's rules mention.
+    if let Ok(words) = AhoCorasick::new(&hot) {
+        let macros = index.macros_mentioning(&words);
+        hot.extend(macros);
+    }
     index.set_hot_words(hot);
     timer.lap("index");
     // The file-phase rules run as soon as a file's bodies are walked; the file then keeps only

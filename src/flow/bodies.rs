@@ -16,7 +16,7 @@ pub fn analyse_file(
     m: &FileModel,
     text: Option<TextSource<'_>>,
 ) -> Vec<Body> {
-    let ex = Expander::new(m, text);
+    let ex = Expander::new(m, text).with_macros(idx, file);
     // Which of the file's names are connection-related, once for all its functions.
     let hot_names: Vec<bool> = m.names.iter().map(|(_, n)| idx.is_hot(n)).collect();
     let mut bodies = Vec::new();

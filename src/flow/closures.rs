@@ -168,6 +168,13 @@ impl Walker<'_> {
         let mac = self.m.mac(i);
         let name = self.name(mac.name);
         let span = mac.span;
+        // A crate-local `macro_rules!` is walked as what it expands to.
+        if let Some((model, e)) = self.ex.expansion(name, &mac) {
+            let outer = std::mem::replace(&mut self.m, model);
+            let v = self.expr(e);
+            self.m = outer;
+            return v;
+        }
         let awaits = AWAIT_MACROS.contains(&name);
         // Logging and formatting macros are most macros: with nothing followed, their
         // arguments can hold no hazard worth the cost of walking them.

@@ -1,8 +1,9 @@
 //! Macro arguments the flow needs: parsed from the file's text when a walk reaches a macro
 //! while it follows something (most macros are logging and formatting, walked only then).
 
-use crate::lower::{idents_of, lower_macro};
-use crate::model::{FileModel, MacroArgs, MacroCall, Sym};
+use crate::index::{CrateIndex, FileId};
+use crate::lower::{idents_of, lower_expansion, lower_macro};
+use crate::model::{ExprId, FileModel, MacroArgs, MacroCall, Sym};
 use crate::source::SourceFile;
 use rustc_hash::FxHashMap;
 use std::cell::OnceCell;
@@ -22,6 +23,8 @@ pub struct Expander<'a> {
     /// The file's names by text, built on first use.
     names: OnceCell<FxHashMap<&'a str, Sym>>,
     models: Arena<FileModel>,
+    /// The crate's `macro_rules!`, for calls the walk expands.
+    macros: Option<(&'a CrateIndex, FileId)>,
 }
 
 impl<'a> Expander<'a> {
@@ -32,6 +35,28 @@ impl<'a> Expander<'a> {
             source: OnceCell::new(),
             names: OnceCell::new(),
             models: Arena::new(),
+            macros: None,
+        }
+    }
+
+    /// Expands the calls of the crate's own `macro_rules!` made in `file`.
+    pub fn with_macros(mut self, idx: &'a CrateIndex, file: FileId) -> Expander<'a> {
+        self.macros = Some((idx, file));
+        self
+    }
+
+    /// A call of a crate-local `macro_rules!`, expanded: the model of the expansion and its
+    /// block expression. `None` for other macros, and where no rule matches.
+    pub fn expansion(&'a self, name: &str, mac: &MacroCall) -> Option<(&'a FileModel, ExprId)> {
+        let (idx, file) = self.macros?;
+        let rules = idx.macro_rules(file, name)?.clone();
+        let (text, from) = self.text(mac)?;
+        let defs = |name: &str| idx.macro_rules(file, name).cloned();
+        let side = lower_expansion(self.base, self.names(), text, from, &rules, &defs)?;
+        let side: &'a FileModel = self.models.alloc(side);
+        match side.macro_root {
+            Some(MacroArgs::Exprs(l)) if l.len() == 1 => Some((side, side.nth_expr(l, 0))),
+            _ => None,
         }
     }
 

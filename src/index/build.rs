@@ -47,6 +47,10 @@ impl CrateIndex {
         self.keys(&files, &trait_ids, &impls);
         for (file, facts) in files.iter().enumerate() {
             let Some(f) = facts else { continue };
+            for (name, rules) in &f.macros {
+                let defs = self.macros.entry(name.clone()).or_default();
+                defs.push((file, rules.clone()));
+            }
             for (name, t) in &f.statics {
                 let ty = self.resolve_expr(&Where::file(file), t);
                 self.static_ty.insert(name.clone(), ty);
@@ -82,6 +86,7 @@ impl CrateIndex {
         self.callee_names.clear();
         self.callee_order.clear();
         self.static_ty.clear();
+        self.macros.clear();
         self.quiet.clear();
         self.holds.clear();
         self.holds_direct.clear();

@@ -142,6 +142,8 @@ pub struct FileFacts {
     pub impls: Vec<RawImpl>,
     pub traits: Vec<RawTrait>,
     pub statics: Vec<(String, TypeExpr)>,
+    /// `macro_rules!` definitions: name and the text of the rules.
+    pub macros: Vec<(String, Arc<str>)>,
 }
 
 impl FileFacts {
@@ -207,6 +209,9 @@ impl FileFacts {
                 }
                 model::Item::Static { name, ty: t } => {
                     facts.statics.push((m.name(*name).into(), ty(*t)))
+                }
+                model::Item::MacroRules(r) => {
+                    facts.macros.push((m.name(r.name).into(), r.rules.clone()))
                 }
                 model::Item::Impl(i) => {
                     let id = facts.impls.len() as u32;

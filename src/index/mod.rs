@@ -170,6 +170,8 @@ pub struct CrateIndex {
     /// and name, then trait methods.
     callee_order: Vec<(u8, String, String, FileId)>,
     static_ty: HashMap<String, Ty>,
+    /// `macro_rules!` definitions by name: the file and the text of the rules.
+    macros: HashMap<String, Vec<(FileId, Arc<str>)>>,
     /// `async fn`s whose body cannot suspend (no `.await`, no `join!`/`select!`).
     quiet: std::collections::HashSet<CalleeKey>,
     /// What each local type holds, looking through options, collections and tuples.
@@ -230,6 +232,7 @@ impl CrateIndex {
             callee_order: Vec::new(),
             quiet: Default::default(),
             static_ty: HashMap::new(),
+            macros: HashMap::new(),
             holds: HashMap::new(),
             holds_direct: HashMap::new(),
             release: Vec::new(),
@@ -460,6 +463,29 @@ impl CrateIndex {
     /// crate name, and the crate-local names that lead to connections.
     pub fn set_hot_words(&mut self, words: Vec<String>) {
         self.hot = Some(words.into_iter().filter(|w| !w.is_empty()).collect());
+    }
+
+    /// The rules of the `macro_rules!` a body in `file` calls as `name!`: the file's own
+    /// definition, or the only one (by text) in its package.
+    pub fn macro_rules(&self, file: FileId, name: &str) -> Option<&Arc<str>> {
+        let defs = self.macros.get(name)?;
+        if let Some((_, rules)) = defs.iter().find(|(f, _)| *f == file) {
+            return Some(rules);
+        }
+        let package = |f: FileId| self.layout.place(f).map(|p| p.package);
+        let mut same = defs.iter().filter(|(f, _)| package(*f) == package(file));
+        let (_, first) = same.next()?;
+        same.all(|(_, r)| r == first).then_some(first)
+    }
+
+    /// Names of `macro_rules!` whose rules mention one of `words`: calling one is as hot as
+    /// what it expands to.
+    pub fn macros_mentioning(&self, words: &aho_corasick::AhoCorasick) -> Vec<String> {
+        self.macros
+            .iter()
+            .filter(|(_, defs)| defs.iter().any(|(_, r)| mentions_word(words, r)))
+            .map(|(n, _)| n.clone())
+            .collect()
     }
 
     /// Is this name connection-related (always yes without hot words)?

@@ -283,9 +283,10 @@ impl Lowerer<'_> {
             if let Some(name) = &m.ident {
                 let name = self.ident(name);
                 let span = self.path_span(&m.mac.path);
+                let rules = self.text_of(m.mac.delimiter.span().join()).into();
                 self.m
                     .items
-                    .push(Item::MacroRules(MacroRules { name, span }));
+                    .push(Item::MacroRules(MacroRules { name, span, rules }));
             }
             return;
         }

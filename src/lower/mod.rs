@@ -2,6 +2,7 @@
 //! the tree (and proc-macro2's copy of the text) is dropped before the next file is parsed.
 //! This is the only part of connlint that reads syn's tree.
 
+pub mod expand;
 mod exprs;
 mod items;
 mod pats;
@@ -53,13 +54,7 @@ pub fn lower_macro(
 ) -> FileModel {
     let source = format!("[{text}]");
     let parsed = syn::parse_str::<syn::Expr>(&source);
-    let mut l = Lowerer::new(&base.path, &source);
-    l.m.names = Names::new(base.names.shared().clone());
-    l.base_names = Some(names);
-    l.shift = Some(from);
-    l.lazy_macros = false;
-    l.expanding = true;
-    let root = match parsed {
+    side_model(base, names, &source, from, |l| match parsed {
         Ok(syn::Expr::Array(a)) => MacroArgs::Exprs(l.exprs(&a.elems)),
         Ok(syn::Expr::Repeat(r)) => MacroArgs::Repeat {
             elem: l.expr(&r.expr),
@@ -69,7 +64,60 @@ pub fn lower_macro(
             let idents = idents_of(names, text);
             MacroArgs::Idents(l.sym_list(&idents))
         }
+    })
+}
+
+/// The expansion of a call of a crate-local `macro_rules!` (`rules`) whose arguments are
+/// `text`, starting at `from`: a model whose root is one block expression. `None` when the
+/// arguments do not lex or no rule matches.
+pub fn lower_expansion(
+    base: &FileModel,
+    names: &FxHashMap<&str, Sym>,
+    text: &str,
+    from: Pos,
+    rules: &str,
+    defs: expand::Definitions,
+) -> Option<FileModel> {
+    let source = format!("({text})");
+    let block = source
+        .parse::<proc_macro2::TokenStream>()
+        .ok()
+        .and_then(|tokens| match tokens.into_iter().next() {
+            Some(proc_macro2::TokenTree::Group(call)) => {
+                let site = call.span_open();
+                let body = expand::expand(rules, call.stream(), site, defs)?;
+                let mut block = proc_macro2::Group::new(proc_macro2::Delimiter::Brace, body);
+                block.set_span(site);
+                syn::parse2::<syn::Expr>(proc_macro2::TokenTree::Group(block).into()).ok()
+            }
+            _ => None,
+        });
+    let Some(block) = block else {
+        proc_macro2::extra::invalidate_current_thread_spans();
+        return None;
     };
+    Some(side_model(base, names, &source, from, |l| {
+        let e = l.expr(&block).raw();
+        MacroArgs::Exprs(l.list(&[e]))
+    }))
+}
+
+/// A model of code parsed from a macro call's text (`source`, one delimiter before the
+/// arguments that start at `from`), sharing the file's names; `root` lowers what it holds.
+fn side_model(
+    base: &FileModel,
+    names: &FxHashMap<&str, Sym>,
+    source: &str,
+    from: Pos,
+    root: impl FnOnce(&mut Lowerer<'_>) -> MacroArgs,
+) -> FileModel {
+    let mut l = Lowerer::new(&base.path, source);
+    l.m.names = Names::new(base.names.shared().clone());
+    l.base_names = Some(names);
+    l.shift = Some(from);
+    l.lazy_macros = false;
+    l.expanding = true;
+    let root = root(&mut l);
     l.m.macro_root = Some(root);
     let m = l.finish();
     proc_macro2::extra::invalidate_current_thread_spans();
@@ -277,6 +325,13 @@ impl<'t> Lowerer<'t> {
                 }
             }
         }
+    }
+
+    /// The source text a span covers.
+    pub(crate) fn text_of(&self, s: proc_macro2::Span) -> &'t str {
+        let span = self.span(s);
+        let (a, b) = (self.offset(span.lo), self.offset(span.hi));
+        self.text.get(a..b.max(a)).unwrap_or("")
     }
 
     /// The byte offset of a position, for function text ranges.

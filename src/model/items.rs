@@ -98,11 +98,13 @@ pub struct TraitDef {
     pub module: Module,
 }
 
-/// A `macro_rules!` definition, kept by name and span (expanded from the source when used).
+/// A `macro_rules!` definition: its name, span and the text of its rules (the group after
+/// the name), expanded by substitution where a body calls it.
 #[derive(Debug, Clone)]
 pub struct MacroRules {
     pub name: Sym,
     pub span: Span,
+    pub rules: std::sync::Arc<str>,
 }
 
 /// The module an item is defined in, as an index into `FileModel::modules`: the chain of
