@@ -92,6 +92,15 @@ impl Walker<'_> {
                         .flat_map(|b| b.owns.iter().chain(&b.borrows).copied())
                         .filter(|id| before.contains(id))
                         .collect()
+                } else if matches!(self.m.expr(init), Expr::Closure { .. } | Expr::Async { .. }) {
+                    // A closure or future that captures a held connection, or a reference
+                    // to one, works on it (`let op = move || async move { use(tx) }`).
+                    named
+                        .iter()
+                        .filter_map(|n| self.lookup(*n))
+                        .flat_map(|b| b.owns.iter().chain(&b.borrows).copied())
+                        .filter(|id| before.contains(id) && self.state.held.contains_key(id))
+                        .collect()
                 } else if matches!(self.m.expr(init), Expr::Path { .. }) {
                     // `let sink = copy_stmt;`: what the moved value borrows, this one does.
                     named

@@ -52,7 +52,7 @@ impl<'a> Expander<'a> {
         let rules = idx.macro_rules(file, name)?.clone();
         let (text, from) = self.text(mac)?;
         let defs = |name: &str| idx.macro_rules(file, name).cloned();
-        let side = lower_expansion(self.base, self.names(), text, from, &rules, &defs)?;
+        let side = lower_expansion(name, self.base, self.names(), text, from, &rules, &defs)?;
         let side: &'a FileModel = self.models.alloc(side);
         match side.macro_root {
             Some(MacroArgs::Exprs(l)) if l.len() == 1 => Some((side, side.nth_expr(l, 0))),

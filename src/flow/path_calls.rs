@@ -41,6 +41,10 @@ impl Walker<'_> {
             || spawner
             || self.idx.fn_runs_blocking(&last);
         self.watch();
+        // Calling a local closure uses what it captured (`op()` of `let op = || use(tx)`).
+        if path.len() == 1 && self.is_binding_named(&path[0]) {
+            self.expr(func);
+        }
         let mark = self.events.len();
         self.init_closure = INIT_CALLS.contains(&last.as_str())
             || (last == "new"

@@ -21,16 +21,19 @@ pub type Definitions<'a> = &'a dyn Fn(&str) -> Option<Arc<str>>;
 
 /// The tokens `name!(args)` expands to under `rules` (the text of the definition's group),
 /// with crate-local macro calls inside expanded too; `None` when no rule matches.
+/// Locals of the macro that clash with the caller's names are renamed `x_in_name`.
 pub fn expand(
+    name: &str,
     rules: &str,
     args: TokenStream,
     site: Span,
     defs: Definitions,
 ) -> Option<TokenStream> {
-    expand_at(rules, args, site, defs, 0)
+    expand_at(name, rules, args, site, defs, 0)
 }
 
 fn expand_at(
+    name: &str,
     rules: &str,
     args: TokenStream,
     site: Span,
@@ -46,8 +49,87 @@ fn expand_at(
         let mut binds = Bindings::default();
         (match_seq(&r.matcher, &input, &mut binds) == Some(input.len())).then_some((r, binds))
     })?;
-    let out = transcribe(body.body.clone(), &binds, &mut Vec::new(), site);
+    let hygiene = Hygiene {
+        renamed: clashing_locals(&body.body, &binds, name),
+        site,
+    };
+    let out = transcribe(body.body.clone(), &binds, &mut Vec::new(), &hygiene);
     Some(expand_calls(out, site, defs, depth))
+}
+
+/// What transcription does to the definition's own tokens: they take the call's span, and
+/// its local bindings that share a name with an identifier of the caller's tokens are renamed
+/// (`let tx = &mut tx;` with the caller's `tx` must not shadow the macro's own `tx`).
+struct Hygiene {
+    renamed: FxHashMap<String, String>,
+    site: Span,
+}
+
+/// The definition's local bindings (`let x`, `let mut x`, closure parameters `|x|`) whose
+/// names also appear among the tokens the caller passed in, with their new names.
+fn clashing_locals(
+    body: &TokenStream,
+    binds: &Bindings,
+    macro_name: &str,
+) -> FxHashMap<String, String> {
+    let mut caller = rustc_hash::FxHashSet::default();
+    for b in binds.values() {
+        caller_idents(b, &mut caller);
+    }
+    let mut locals = Vec::new();
+    local_bindings(body.clone(), &mut locals);
+    locals
+        .into_iter()
+        .filter(|l| caller.contains(l))
+        .map(|l| {
+            let new = format!("{l}_in_{macro_name}");
+            (l, new)
+        })
+        .collect()
+}
+
+fn caller_idents(b: &Binding, out: &mut rustc_hash::FxHashSet<String>) {
+    fn scan(tokens: &[TokenTree], out: &mut rustc_hash::FxHashSet<String>) {
+        for t in tokens {
+            match t {
+                TokenTree::Ident(i) => {
+                    out.insert(i.to_string());
+                }
+                TokenTree::Group(g) => scan(&g.stream().into_iter().collect::<Vec<_>>(), out),
+                _ => {}
+            }
+        }
+    }
+    match b {
+        Binding::One(ts, _) => scan(ts, out),
+        Binding::Seq(rounds) => rounds.iter().for_each(|r| caller_idents(r, out)),
+    }
+}
+
+/// Names the transcriber binds itself: after `let` / `let mut`, and closure parameters.
+fn local_bindings(body: TokenStream, out: &mut Vec<String>) {
+    let tokens: Vec<TokenTree> = body.into_iter().collect();
+    let is = |t: Option<&TokenTree>, w: &str| matches!(t, Some(TokenTree::Ident(i)) if i == w);
+    let bar = |t: Option<&TokenTree>| matches!(t, Some(TokenTree::Punct(p)) if p.as_char() == '|');
+    let dollar =
+        |t: Option<&TokenTree>| matches!(t, Some(TokenTree::Punct(p)) if p.as_char() == '$');
+    for (i, t) in tokens.iter().enumerate() {
+        match t {
+            TokenTree::Ident(name) if !dollar(i.checked_sub(1).and_then(|j| tokens.get(j))) => {
+                let prev = i.checked_sub(1).and_then(|j| tokens.get(j));
+                let before = i.checked_sub(2).and_then(|j| tokens.get(j));
+                let bound = is(prev, "let")
+                    || (is(prev, "mut") && is(before, "let"))
+                    || (bar(prev)
+                        && !matches!(tokens.get(i + 1), Some(TokenTree::Punct(p)) if p.as_char() == '.'));
+                if bound && name != "mut" && name != "_" {
+                    out.push(name.to_string());
+                }
+            }
+            TokenTree::Group(g) => local_bindings(g.stream(), out),
+            _ => {}
+        }
+    }
 }
 
 /// One arm of a `macro_rules!`: `(matcher) => { transcriber }`.
@@ -347,8 +429,9 @@ fn transcribe(
     body: TokenStream,
     binds: &Bindings,
     round: &mut Vec<usize>,
-    site: Span,
+    h: &Hygiene,
 ) -> TokenStream {
+    let site = h.site;
     let tokens: Vec<TokenTree> = body.into_iter().collect();
     let mut out = TokenStream::new();
     let mut i = 0;
@@ -383,15 +466,19 @@ fn transcribe(
                         out.extend(sep.map(|s| respan(s, site)));
                     }
                     round.push(k);
-                    out.extend(transcribe(g.stream(), binds, round, site));
+                    out.extend(transcribe(g.stream(), binds, round, h));
                     round.pop();
                 }
             }
             (TokenTree::Group(g), _) => {
-                let mut inner =
-                    Group::new(g.delimiter(), transcribe(g.stream(), binds, round, site));
+                let mut inner = Group::new(g.delimiter(), transcribe(g.stream(), binds, round, h));
                 inner.set_span(site);
                 out.extend([TokenTree::Group(inner)]);
+                i += 1;
+            }
+            (TokenTree::Ident(id), _) if h.renamed.contains_key(&id.to_string()) => {
+                let new = &h.renamed[&id.to_string()];
+                out.extend([TokenTree::Ident(Ident::new(new, site))]);
                 i += 1;
             }
             (t, _) => {
@@ -471,11 +558,12 @@ fn expand_calls(tokens: TokenStream, site: Span, defs: Definitions, depth: usize
             Some(TokenTree::Group(args)),
         ) = (&tokens[i], tokens.get(i + 1), tokens.get(i + 2))
         {
+            let name = name.to_string();
             let rules = (bang.as_char() == '!' && name != "macro_rules")
-                .then(|| defs(&name.to_string()))
+                .then(|| defs(&name))
                 .flatten();
             if let Some(expanded) =
-                rules.and_then(|r| expand_at(&r, args.stream(), site, defs, depth + 1))
+                rules.and_then(|r| expand_at(&name, &r, args.stream(), site, defs, depth + 1))
             {
                 drop_path_prefix(&mut out);
                 let mut g = Group::new(Delimiter::Brace, expanded);
@@ -520,7 +608,7 @@ mod tests {
 
     fn run(rules: &str, args: &str) -> Option<String> {
         let defs = |_: &str| None;
-        let out = expand(rules, args.parse().unwrap(), Span::call_site(), &defs)?;
+        let out = expand("m", rules, args.parse().unwrap(), Span::call_site(), &defs)?;
         Some(out.to_string())
     }
 
@@ -542,6 +630,19 @@ mod tests {
     }
 
     #[test]
+    fn locals_of_the_macro_do_not_capture_the_callers_names() {
+        let rules = "{ ($pool:expr, $t:ident, $body:block) => {{ let mut tx = $pool.begin().await?; let $t = &mut tx; let r = $body; tx.commit().await?; r }}; }";
+        let out = run(rules, "pool, tx, { use_it(tx) }").unwrap();
+        assert_eq!(
+            out,
+            "{ let mut tx_in_m = (pool) . begin () . await ?; let tx = & mut tx_in_m ; let r = { use_it (tx) } ; tx_in_m . commit () . await ?; r }"
+        );
+        // Without a clash the macro's names stay as written.
+        let out = run(rules, "pool, t, { use_it(t) }").unwrap();
+        assert!(out.starts_with("{ let mut tx = (pool)"), "{out}");
+    }
+
+    #[test]
     fn later_rules_and_no_match() {
         let rules = "{ (one $a:ident) => { $a }; (two $a:ident $b:ident) => { $b }; }";
         assert_eq!(run(rules, "two x y").unwrap(), "y");
@@ -558,9 +659,17 @@ mod tests {
             _ => None,
         };
         let outer = "{ ($p:expr) => { $crate::inner!($p) }; }";
-        let out = expand(outer, "pool".parse().unwrap(), Span::call_site(), &defs).unwrap();
+        let out = expand(
+            "outer",
+            outer,
+            "pool".parse().unwrap(),
+            Span::call_site(),
+            &defs,
+        )
+        .unwrap();
         assert_eq!(out.to_string(), "{ ((pool)) . get () }");
         let out = expand(
+            "again",
             "{ ($p:expr) => { again!($p) }; }",
             "x".parse().unwrap(),
             Span::call_site(),

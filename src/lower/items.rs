@@ -235,15 +235,13 @@ impl Lowerer<'_> {
     fn impl_block(&mut self, i: &syn::ItemImpl, level: Level) {
         let indexed = level != Level::Nested;
         let generics = self.generics(&i.generics);
-        let self_ty = match &*i.self_ty {
-            syn::Type::Path(p) => p.path.segments.last().map(|s| self.ident(&s.ident)),
-            _ => None,
-        };
+        let self_ty = impl_self_path(&i.self_ty).map(|s| self.ident(&s.ident));
         let self_ty_expr = self.ty(&i.self_ty);
         let trait_path = i.trait_.as_ref().map(|(p, _)| self.path(p));
         let saved = std::mem::replace(&mut self.owner, self_ty);
-        // Methods of a type that is not a path (`impl Trait for &T`) have no owner to be
-        // called through: they are bodies, not index entries.
+        // Methods of a type that is not a path (`impl Trait for [T]`) have no owner to be
+        // called through: they are bodies, not index entries. `impl Trait for &T` (sqlx's
+        // `Acquire` for `&TrackedPool`) is called on a `T` by auto-ref: its owner is `T`.
         let fn_indexed = indexed && self_ty.is_some();
         let mut fns = Vec::new();
         let mut assoc_types = Vec::new();
@@ -577,15 +575,9 @@ impl Lowerer<'_> {
                     self.nested_fn_regions(&f.block, out);
                 }
                 syn::Item::Impl(i) => {
-                    let owner = match &*i.self_ty {
-                        syn::Type::Path(p) => p
-                            .path
-                            .segments
-                            .last()
-                            .map(|s| s.ident.to_string())
-                            .unwrap_or_default(),
-                        _ => String::new(),
-                    };
+                    let owner = impl_self_path(&i.self_ty)
+                        .map(|s| s.ident.to_string())
+                        .unwrap_or_default();
                     for it in &i.items {
                         if let syn::ImplItem::Fn(m) = it {
                             let first = first_token_of_fn(&m.vis, &m.sig);
@@ -693,6 +685,15 @@ fn first_token_of_fn(vis: &syn::Visibility, sig: &syn::Signature) -> proc_macro2
         })
         .or(sig.abi.as_ref().map(|a| a.extern_token.span))
         .unwrap_or(sig.fn_token.span)
+}
+
+/// The last segment of the type an impl is for, through references (`impl Acquire for &T`).
+fn impl_self_path(ty: &syn::Type) -> Option<&syn::PathSegment> {
+    match ty {
+        syn::Type::Path(p) => p.path.segments.last(),
+        syn::Type::Reference(r) => impl_self_path(&r.elem),
+        _ => None,
+    }
 }
 
 fn qualified(owner: &str, name: &str) -> String {

@@ -71,6 +71,7 @@ pub fn lower_macro(
 /// `text`, starting at `from`: a model whose root is one block expression. `None` when the
 /// arguments do not lex or no rule matches.
 pub fn lower_expansion(
+    name: &str,
     base: &FileModel,
     names: &FxHashMap<&str, Sym>,
     text: &str,
@@ -85,7 +86,7 @@ pub fn lower_expansion(
         .and_then(|tokens| match tokens.into_iter().next() {
             Some(proc_macro2::TokenTree::Group(call)) => {
                 let site = call.span_open();
-                let body = expand::expand(rules, call.stream(), site, defs)?;
+                let body = expand::expand(name, rules, call.stream(), site, defs)?;
                 let mut block = proc_macro2::Group::new(proc_macro2::Delimiter::Brace, body);
                 block.set_span(site);
                 syn::parse2::<syn::Expr>(proc_macro2::TokenTree::Group(block).into()).ok()

@@ -200,8 +200,9 @@ impl<'a> FileCx<'a> {
 
     /// "`conn`" or "a temporary connection", for messages.
     pub fn held_name(&self, h: &HeldRef) -> String {
-        match h.name {
-            Some(n) => format!("`{}`", self.name(n)),
+        // A local of an expanded macro may have no name in the file's table (`_`).
+        match h.name.map(|n| self.name(n)).filter(|n| *n != "_") {
+            Some(n) => format!("`{n}`"),
             None => format!("a temporary {}", h.held.kind.noun()),
         }
     }
