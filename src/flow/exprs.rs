@@ -117,7 +117,14 @@ impl Walker<'_> {
                     Vec::new()
                 };
                 borrows.extend(v.borrows.iter().copied());
+                // Evaluated before the binding exists (`let max = max * 2;` reads the old one).
+                let konst = self.const_of(init);
                 self.bind(pat, v);
+                if let (Some(k), Some(name)) = (konst, simple_name(self.m, pat)) {
+                    if let Some(b) = self.lookup_mut(name) {
+                        b.konst = Some(k);
+                    }
+                }
                 if !borrows.is_empty() {
                     if let Some(name) = simple_name(self.m, pat) {
                         if let Some(b) = self.lookup_mut(name) {
@@ -266,7 +273,10 @@ impl Walker<'_> {
             }
             Expr::Loop { body } => self.loop_expr(e, body),
             Expr::Assign { left, right } => self.assign(left, right),
-            Expr::Binary { left, right, .. } => {
+            Expr::Binary { op, left, right } => {
+                if op == crate::model::BinOp::Compound {
+                    self.forget_const(left);
+                }
                 self.expr(left);
                 self.expr(right);
                 Value::default()
@@ -364,7 +374,20 @@ impl Walker<'_> {
         }
     }
 
+    /// A local assigned again no longer has one constant value (the assignment may be on one
+    /// path only).
+    fn forget_const(&mut self, left: ExprId) {
+        if let Expr::Path { segs, .. } = self.m.expr(left) {
+            if segs.len() == 1 {
+                if let Some(b) = self.lookup_mut(self.m.syms(segs)[0]) {
+                    b.konst = None;
+                }
+            }
+        }
+    }
+
     fn assign(&mut self, left: ExprId, right: ExprId) -> Value {
+        self.forget_const(left);
         let v = self.expr(right);
         let ids = self.take(&v);
         let local = match self.m.expr(left) {

@@ -5,11 +5,13 @@
 //! connection even when no library name appears in the function that uses it.
 
 mod build;
+mod consts;
 mod facts;
 pub mod layout;
 mod lookup;
 mod resolve;
 
+pub use consts::{ConstExpr, ConstVal};
 pub use facts::{FileFacts, TypeExpr};
 pub use layout::Layout;
 pub use resolve::TRANSPARENT;
@@ -170,6 +172,9 @@ pub struct CrateIndex {
     /// and name, then trait methods.
     callee_order: Vec<(u8, String, String, FileId)>,
     static_ty: HashMap<String, Ty>,
+    /// `const` and `static` items' values, and their ids by name.
+    consts: Vec<consts::ConstInfo>,
+    const_names: HashMap<String, Vec<u32>>,
     /// `async fn`s whose body cannot suspend (no `.await`, no `join!`/`select!`).
     quiet: std::collections::HashSet<CalleeKey>,
     /// What each local type holds, looking through options, collections and tuples.
@@ -230,6 +235,8 @@ impl CrateIndex {
             callee_order: Vec::new(),
             quiet: Default::default(),
             static_ty: HashMap::new(),
+            consts: Vec::new(),
+            const_names: HashMap::new(),
             holds: HashMap::new(),
             holds_direct: HashMap::new(),
             release: Vec::new(),
