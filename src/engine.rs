@@ -170,7 +170,9 @@ fn run(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
         index.add(id, f);
     }
     index.finish();
-    let local_words = index.local_vocabulary();
+    let mut local_words = index.local_vocabulary();
+    // Files that define the constants pool options may be set from (`const MAX_CONNECTIONS`).
+    local_words.extend(index.const_definition_words());
     let first_round = files.len();
     if let Ok(local) = AhoCorasick::new(&local_words) {
         if !local_words.is_empty() {

@@ -10,13 +10,31 @@ impl Walker<'_> {
     pub(super) fn if_expr(&mut self, cond: ExprId, then: BlockId, els: Option<ExprId>) -> Value {
         // `if let` bindings live in the then-branch only.
         self.push_scope();
+        let mark = self.pending.clone();
         self.expr(cond);
+        // Temporaries of a plain condition die before the branches. Those of an `if let`
+        // scrutinee (`pool.get().await?.query_opt(..)`) live to the end of the whole
+        // statement, else branch included; since edition 2024, only to the end of the
+        // then-branch.
+        let temps = self.temps_since(&mark);
+        let scrutinee = super::exprs::binds(self.m, cond);
+        if !scrutinee {
+            self.release(&temps);
+        }
+        let early = scrutinee && self.idx.edition(self.file) >= 2024;
         let start = self.snapshot();
         let then = self.block(then);
         self.pop_scope();
+        if early {
+            self.release(&temps);
+        }
         let after_then = self.snapshot();
         self.restore(&start);
-        let other = els.map(|e| self.expr(e));
+        if early {
+            self.release(&temps);
+        }
+        // The else block is a temporary scope of its own.
+        let other = els.map(|e| self.temp_scope(|w| w.expr(e)));
         let after_else = self.snapshot();
         self.join(after_then, after_else);
         let mut out = if then.ty.is_unknown() {
@@ -46,17 +64,21 @@ impl Walker<'_> {
                         ..scrut.clone()
                     },
                 );
+                // A guard and an arm's body are temporary scopes of their own; the
+                // scrutinee's temporaries live on through every arm.
                 if let Pat::Guard { guard, .. } = w.m.pat(arm.pat) {
-                    w.expr(guard);
+                    w.temp_scope(|w| w.expr(guard));
                 }
                 // What the arm evaluates to leaves the arm's scope with it.
-                let v = w.expr(arm.body);
-                let holds = w.take(&v);
-                Value {
-                    holds,
-                    direct: false,
-                    ..v
-                }
+                w.temp_scope(|w| {
+                    let v = w.expr(arm.body);
+                    let holds = w.take(&v);
+                    Value {
+                        holds,
+                        direct: false,
+                        ..v
+                    }
+                })
             });
             if out.ty.is_unknown() && self.state.reachable {
                 out = v;
@@ -75,6 +97,30 @@ impl Walker<'_> {
         }
         out.direct = false;
         out
+    }
+
+    /// What was put in flight since `mark` (a copy of `pending`): the temporaries of the
+    /// expression walked in between.
+    pub(super) fn temps_since(&self, mark: &[u32]) -> Vec<u32> {
+        self.pending
+            .iter()
+            .filter(|id| !mark.contains(id))
+            .copied()
+            .collect()
+    }
+
+    /// Walks an expression that is a temporary scope of its own (an else block, a match
+    /// guard or arm): its temporaries die at its end, except what its value carries on.
+    pub(super) fn temp_scope(&mut self, f: impl FnOnce(&mut Self) -> Value) -> Value {
+        let mark = self.pending.clone();
+        let v = f(self);
+        let dying: Vec<u32> = self
+            .temps_since(&mark)
+            .into_iter()
+            .filter(|id| !v.holds.contains(id))
+            .collect();
+        self.release(&dying);
+        v
     }
 
     pub(super) fn loop_expr(&mut self, e: ExprId, body: BlockId) -> Value {

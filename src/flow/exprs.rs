@@ -17,6 +17,12 @@ impl Walker<'_> {
     }
 
     pub(super) fn block(&mut self, b: BlockId) -> Value {
+        self.block_with(b, false)
+    }
+
+    /// A block; `tail_escapes`: what its tail expression leaves in flight outlives the
+    /// block (a plain block expression before edition 2024) instead of dying with the tail.
+    fn block_with(&mut self, b: BlockId, tail_escapes: bool) -> Value {
         self.push_scope();
         let mut last = Value::default();
         let stmts = self.m.block(b).stmts;
@@ -24,7 +30,14 @@ impl Walker<'_> {
         for i in 0..n {
             let stmt = self.m.stmts[self.m.list(stmts)[i] as usize];
             let tail = i + 1 == n;
-            let v = self.stmt(stmt, tail);
+            // Each statement is a temporary scope of its own: it ends what it put in flight,
+            // not what the statement around this block has in flight (the scrutinee of a
+            // `match` or `if let` whose arm this is).
+            let outer = std::mem::take(&mut self.pending);
+            let v = self.stmt(stmt, tail, tail && tail_escapes);
+            let mine = std::mem::replace(&mut self.pending, outer);
+            self.pending.retain(|id| self.state.maybe.contains_key(id));
+            self.pending.extend(mine);
             if tail {
                 last = v;
             }
@@ -52,7 +65,8 @@ impl Walker<'_> {
         self.release(&dying);
     }
 
-    fn stmt(&mut self, s: Stmt, tail: bool) -> Value {
+    /// One statement; `tail_escapes`: a tail expression's temporaries outlive it.
+    fn stmt(&mut self, s: Stmt, tail: bool, tail_escapes: bool) -> Value {
         match s {
             Stmt::Local { pat, init, diverge } => {
                 let Some(init) = init else {
@@ -112,7 +126,14 @@ impl Walker<'_> {
                     Vec::new()
                 };
                 borrows.extend(v.borrows.iter().copied());
+                // Evaluated before the binding exists (`let max = max * 2;` reads the old one).
+                let konst = self.const_of(init);
                 self.bind(pat, v);
+                if let (Some(k), Some(name)) = (konst, simple_name(self.m, pat)) {
+                    if let Some(b) = self.lookup_mut(name) {
+                        b.konst = Some(k);
+                    }
+                }
                 if !borrows.is_empty() {
                     if let Some(name) = simple_name(self.m, pat) {
                         if let Some(b) = self.lookup_mut(name) {
@@ -132,6 +153,11 @@ impl Walker<'_> {
                 if semi || !tail {
                     self.end_statement(&[]);
                     Value::default()
+                } else if tail_escapes {
+                    // Its temporaries die with the statement around the block.
+                    let all = self.pending.clone();
+                    self.end_statement(&all);
+                    v
                 } else {
                     let keep = v.holds.clone();
                     self.end_statement(&keep);
@@ -198,7 +224,12 @@ impl Walker<'_> {
                         ..v
                     }
                 }
-                _ => self.block(block),
+                // Before edition 2024 a block's tail temporaries outlive the block.
+                BlockKind::Plain | BlockKind::Unsafe => {
+                    let escapes = self.idx.edition(self.file) < 2024;
+                    self.block_with(block, escapes)
+                }
+                BlockKind::Const => self.block(block),
             },
             Expr::Async { .. } => self.async_block(e, None),
             Expr::Closure { .. } => {
@@ -233,8 +264,16 @@ impl Walker<'_> {
             Expr::While { cond, body } => {
                 let start = self.snapshot();
                 self.in_loop(self.m.expr_span(e), |w| {
+                    // A plain condition's temporaries die before the body; those of a
+                    // `while let` scrutinee live through each iteration.
+                    let mark = w.pending.clone();
                     w.expr(cond);
+                    let temps = w.temps_since(&mark);
+                    if !binds(w.m, cond) {
+                        w.release(&temps);
+                    }
                     w.block(body);
+                    w.release(&temps);
                 });
                 let end = self.snapshot();
                 self.join(start, end);
@@ -243,7 +282,10 @@ impl Walker<'_> {
             }
             Expr::Loop { body } => self.loop_expr(e, body),
             Expr::Assign { left, right } => self.assign(left, right),
-            Expr::Binary { left, right, .. } => {
+            Expr::Binary { op, left, right } => {
+                if op == crate::model::BinOp::Compound {
+                    self.forget_const(left);
+                }
                 self.expr(left);
                 self.expr(right);
                 Value::default()
@@ -341,7 +383,20 @@ impl Walker<'_> {
         }
     }
 
+    /// A local assigned again no longer has one constant value (the assignment may be on one
+    /// path only).
+    fn forget_const(&mut self, left: ExprId) {
+        if let Expr::Path { segs, .. } = self.m.expr(left) {
+            if segs.len() == 1 {
+                if let Some(b) = self.lookup_mut(self.m.syms(segs)[0]) {
+                    b.konst = None;
+                }
+            }
+        }
+    }
+
     fn assign(&mut self, left: ExprId, right: ExprId) -> Value {
+        self.forget_const(left);
         let v = self.expr(right);
         let ids = self.take(&v);
         let local = match self.m.expr(left) {
@@ -591,6 +646,16 @@ impl Walker<'_> {
             settings,
             ..Value::default()
         }
+    }
+}
+
+/// Is the condition an `if let` / `while let` (or a let chain), whose scrutinee temporaries
+/// live through the body, rather than a plain boolean?
+pub(super) fn binds(m: &FileModel, cond: ExprId) -> bool {
+    match m.expr(cond) {
+        Expr::Let { .. } => true,
+        Expr::Binary { left, right, .. } => binds(m, left) || binds(m, right),
+        _ => false,
     }
 }
 

@@ -4,7 +4,10 @@
 //!
 //! Liveness follows Rust, not last use: a binding holds its connection until it is moved (a
 //! by-value argument, `drop(x)`, a consuming method such as `commit`, `return`, a struct field, a
-//! `move` closure) or its scope ends. Temporaries die at the end of their statement. At a merge
+//! `move` closure) or its scope ends. Temporaries die at the end of their temporary scope, as in
+//! Rust: a statement, a plain `if`/`while` condition, a match guard or arm, the then-branch of
+//! an `if let` in edition 2024 (scrutinee temporaries of `match`/`if let` outlive the scrutinee;
+//! see `control`). At a merge
 //! of branches a connection is held only if it is held on every incoming path (precision
 //! first); diverging paths (`return`, `break`, `continue`, `panic!`) do not count.
 //!

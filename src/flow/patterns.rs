@@ -146,6 +146,7 @@ impl Walker<'_> {
                         pool_key: pool_key.clone().or_else(|| Some(self.name(name).into())),
                         settings: Vec::new(),
                         manual: Vec::new(),
+                        konst: None,
                     },
                 );
             }

@@ -1,19 +1,29 @@
-//! Pool options as the code writes them: setter arguments, struct literals of options,
-//! `Duration` constructors, `None` for "no limit".
+//! Pool options as the code writes them: setter arguments, struct literals of options, and
+//! their values as far as constant evaluation reads them (literals and arithmetic, `Duration`
+//! constructors, `None` for "no limit", local `let`s, `const`/`static` items, the non-test
+//! branch of `if cfg!(test)`).
 
 use super::{Setting, SettingValue};
-use crate::model::{BinOp, Expr, ExprId, FileModel, Lit};
+use crate::index::{ConstExpr, ConstVal};
+use crate::model::{Expr, ExprId, FileModel};
 
-/// Does this call return pool options of its own (a crate-local `fn pool_config() ->
-/// PoolConfig`)? Its value then stands for options the reader cannot see.
-pub(super) type Carries<'a> = &'a dyn Fn(ExprId) -> bool;
+/// What the walk knows around an expression of options.
+pub(super) struct Eval<'a> {
+    /// Does this call return pool options of its own (a crate-local `fn pool_config() ->
+    /// PoolConfig`)? Its value then stands for options the reader cannot see.
+    pub carries: &'a dyn Fn(ExprId) -> bool,
+    /// The value of a name written here: a local `let`, a `const` or `static` item.
+    pub name: &'a dyn Fn(&[String]) -> Option<ConstVal>,
+}
+
+pub(super) type Carries<'a> = &'a Eval<'a>;
 
 /// The pool options set by an expression given to `name`: a value (`max_connections(5)`), a
 /// struct literal of options (`PoolConfig { max_size: 16, timeouts: Timeouts { .. } }`), a
 /// chain of setters, or `Some(..)` of any of these.
 pub(super) fn settings_in(
     m: &FileModel,
-    carries: Carries,
+    ev: Carries,
     name: &str,
     e: ExprId,
     out: &mut Vec<Setting>,
@@ -30,7 +40,7 @@ pub(super) fn settings_in(
             for &f in m.list(fields) {
                 let f = m.field_init(f);
                 if f.named {
-                    settings_in(m, carries, m.name(f.member), f.expr, out);
+                    settings_in(m, ev, m.name(f.member), f.expr, out);
                 }
             }
         }
@@ -39,7 +49,7 @@ pub(super) fn settings_in(
             if args.len() == 1 && !is_duration(m, e) && unit_setter(m, func).is_some() =>
         {
             let (setter, scale) = unit_setter(m, func).expect("checked");
-            let value = match setting_value(m, carries, m.nth_expr(args, 0)) {
+            let value = match setting_value(m, ev, m.nth_expr(args, 0)) {
                 SettingValue::Number(n) => SettingValue::Millis(n as u128 * scale),
                 v => v,
             };
@@ -50,19 +60,19 @@ pub(super) fn settings_in(
             if matches!(m.expr(inner), Expr::Struct { .. } | Expr::MethodCall { .. })
                 && !is_duration(m, inner)
             {
-                settings_in(m, carries, name, inner, out);
+                settings_in(m, ev, name, inner, out);
             } else {
-                push(out, name.to_string(), setting_value(m, carries, inner));
+                push(out, name.to_string(), setting_value(m, ev, inner));
             }
         }
         Expr::MethodCall { recv, method, args }
             if !is_duration(m, e) && !args.is_empty() && m.name(method) != "unwrap" =>
         {
-            settings_in(m, carries, name, recv, out);
-            settings_in(m, carries, m.name(method), m.nth_expr(args, 0), out);
+            settings_in(m, ev, name, recv, out);
+            settings_in(m, ev, m.name(method), m.nth_expr(args, 0), out);
         }
         Expr::MethodCall { recv, method, .. } if matches!(m.name(method), "unwrap" | "expect") => {
-            settings_in(m, carries, name, recv, out)
+            settings_in(m, ev, name, recv, out)
         }
         Expr::Call { func, args }
             if !is_duration(m, e)
@@ -78,13 +88,13 @@ pub(super) fn settings_in(
             for (i, arg) in m.exprs_of(args).enumerate() {
                 out.push(Setting {
                     setter: format!("{ty}::new#{i}"),
-                    value: setting_value(m, carries, arg),
+                    value: setting_value(m, ev, arg),
                     span: m.full_span(arg),
                 });
             }
         }
-        Expr::Reference(inner) => settings_in(m, carries, name, inner, out),
-        _ => push(out, name.to_string(), setting_value(m, carries, e)),
+        Expr::Reference(inner) => settings_in(m, ev, name, inner, out),
+        _ => push(out, name.to_string(), setting_value(m, ev, e)),
     }
 }
 
@@ -117,56 +127,20 @@ fn is_duration(m: &FileModel, e: ExprId) -> bool {
     }
 }
 
-/// An integer written as a literal or a little arithmetic on literals.
-fn int(m: &FileModel, e: ExprId) -> Option<u64> {
+/// The value of an option as written: a number, a duration, `None`; a crate-local function's
+/// options (`Computed`); anything constant evaluation cannot read is `Other`.
+fn setting_value(m: &FileModel, ev: Carries, e: ExprId) -> SettingValue {
     match m.expr(e) {
-        Expr::Lit(Lit::Int(i)) => Some(u64::from(i)),
-        Expr::Binary { op, left, right } => {
-            let (l, r) = (int(m, left)?, int(m, right)?);
-            match op {
-                BinOp::Mul => l.checked_mul(r),
-                BinOp::Add => l.checked_add(r),
-                BinOp::Sub => l.checked_sub(r),
-                BinOp::Div => l.checked_div(r),
-                BinOp::Other => None,
-            }
-        }
-        _ => None,
-    }
-}
-
-/// The value of an option as written: a number, a duration, `None`.
-fn setting_value(m: &FileModel, carries: Carries, e: ExprId) -> SettingValue {
-    match m.expr(e) {
-        Expr::Path { .. } if m.is_ident(e, "None") => SettingValue::Unbounded,
         Expr::Call { func, args } if m.is_ident(func, "Some") && args.len() == 1 => {
-            setting_value(m, carries, m.nth_expr(args, 0))
+            setting_value(m, ev, m.nth_expr(args, 0))
         }
-        Expr::Cast(inner) => setting_value(m, carries, inner),
-        Expr::Call { func, args } => {
-            let Some(unit) = (match m.expr(func) {
-                Expr::Path { segs, .. } => m.last(segs),
-                _ => None,
-            }) else {
-                return SettingValue::Other;
-            };
-            if carries(e) {
-                return SettingValue::Computed;
-            }
-            let Some(n) = m.exprs_of(args).next().and_then(|a| int(m, a)) else {
-                return SettingValue::Other;
-            };
-            let n = n as u128;
-            match unit {
-                "from_secs" => SettingValue::Millis(n * 1000),
-                "from_millis" => SettingValue::Millis(n),
-                "from_micros" => SettingValue::Millis(n / 1000),
-                "from_nanos" => SettingValue::Millis(n / 1_000_000),
-                "from_mins" => SettingValue::Millis(n * 60_000),
-                "from_hours" => SettingValue::Millis(n * 3_600_000),
-                _ => SettingValue::Other,
-            }
-        }
-        _ => int(m, e).map_or(SettingValue::Other, SettingValue::Number),
+        Expr::Cast(inner) => setting_value(m, ev, inner),
+        Expr::Call { .. } if (ev.carries)(e) => SettingValue::Computed,
+        _ => match ConstExpr::of(m, e).eval(ev.name) {
+            Some(ConstVal::Int(n)) => SettingValue::Number(n),
+            Some(ConstVal::Millis(ms)) => SettingValue::Millis(ms),
+            Some(ConstVal::Unbounded) => SettingValue::Unbounded,
+            None => SettingValue::Other,
+        },
     }
 }

@@ -19,6 +19,9 @@ pub(super) struct Binding {
     pub settings: Vec<Setting>,
     /// Manual acquisitions this binding holds.
     pub manual: Vec<u32>,
+    /// Its value, when constant evaluation reads one (`let max = 10;`) and it is never
+    /// assigned again.
+    pub konst: Option<crate::index::ConstVal>,
 }
 
 /// The bindings of one scope, in order of definition. A shadowed binding stays (unnamed in
@@ -162,6 +165,17 @@ impl Walker<'_> {
                 .iter()
                 .rev()
                 .find(|(n, _)| *n == name)
+                .map(|(_, b)| b)
+        })
+    }
+
+    /// The newest binding named `name` (as text: a name of constant evaluation).
+    pub(super) fn binding_named(&self, name: &str) -> Option<&Binding> {
+        self.scopes.iter().rev().find_map(|s| {
+            s.bindings
+                .iter()
+                .rev()
+                .find(|(n, _)| self.m.name(*n) == name)
                 .map(|(_, b)| b)
         })
     }

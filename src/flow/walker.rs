@@ -138,7 +138,28 @@ impl<'a> Walker<'a> {
             ret.and_then(|(_, ty)| self.idx.value_held(ty))
                 .is_some_and(|h| h.kind == Kind::Builder)
         };
-        super::settings::settings_in(self.m, &carries, name, e, out);
+        let name_value = |segs: &[String]| self.const_named(segs);
+        let ev = super::settings::Eval {
+            carries: &carries,
+            name: &name_value,
+        };
+        super::settings::settings_in(self.m, &ev, name, e, out);
+    }
+
+    /// The constant value of an expression, if constant evaluation reads one.
+    pub(super) fn const_of(&self, e: ExprId) -> Option<crate::index::ConstVal> {
+        crate::index::ConstExpr::of(self.m, e).eval(&|segs| self.const_named(segs))
+    }
+
+    /// The constant a name written here stands for: a local `let` of one (a local shadows
+    /// items of its name), else a `const` or `static` item in scope.
+    fn const_named(&self, segs: &[String]) -> Option<crate::index::ConstVal> {
+        if let [name] = segs {
+            if let Some(b) = self.binding_named(name) {
+                return b.konst;
+            }
+        }
+        self.idx.const_value(&self.at, segs)
     }
 
     pub(super) fn fresh_id(&mut self) -> u32 {

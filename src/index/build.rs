@@ -87,6 +87,8 @@ impl CrateIndex {
         self.callee_order.clear();
         self.static_ty.clear();
         self.macros.clear();
+        self.consts.clear();
+        self.const_names.clear();
         self.quiet.clear();
         self.holds.clear();
         self.holds_direct.clear();
@@ -166,6 +168,14 @@ impl CrateIndex {
                 });
                 let defs = self.type_names.entry(a.name.clone()).or_default();
                 defs.push(TypeDef::Alias(id));
+            }
+            for c in &f.consts {
+                let id = self.consts.len() as u32;
+                self.consts.push(super::consts::ConstInfo {
+                    place: self.place(file, c.module),
+                    value: c.value.clone(),
+                });
+                self.const_names.entry(c.name.clone()).or_default().push(id);
             }
             for t in &f.traits {
                 let id = self.traits.len() as u32;

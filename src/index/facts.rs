@@ -2,6 +2,7 @@
 //! and statics, as owned values (syn's trees and the file's model stay on the thread that
 //! lowered them).
 
+use super::consts::ConstExpr;
 use crate::model::{self, FileModel, FileScope, TyId};
 use std::sync::Arc;
 
@@ -144,6 +145,18 @@ pub struct FileFacts {
     pub statics: Vec<(String, TypeExpr)>,
     /// `macro_rules!` definitions: name and the text of the rules.
     pub macros: Vec<(String, Arc<str>)>,
+    /// `const` and `static` items' values, for constant evaluation.
+    pub consts: Vec<RawConst>,
+    /// Names in `SCREAMING_CASE` the file's code uses (`MAX_CONNECTIONS`): constants whose
+    /// definitions may be in files the prefilter would skip.
+    pub const_uses: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RawConst {
+    pub name: String,
+    pub module: u32,
+    pub value: ConstExpr,
 }
 
 impl FileFacts {
@@ -213,6 +226,12 @@ impl FileFacts {
                 model::Item::MacroRules(r) => {
                     facts.macros.push((m.name(r.name).into(), r.rules.clone()))
                 }
+                // Unknown values too: a name must never resolve to a namesake instead.
+                model::Item::Const(c) => facts.consts.push(RawConst {
+                    name: m.name(c.name).into(),
+                    module: c.module,
+                    value: ConstExpr::of(m, c.value),
+                }),
                 model::Item::Impl(i) => {
                     let id = facts.impls.len() as u32;
                     for f in &i.fns {
@@ -244,9 +263,19 @@ impl FileFacts {
                         module: t.module,
                     });
                 }
-                _ => {}
             }
         }
+        let mut uses: Vec<&str> = m
+            .exprs
+            .iter()
+            .filter_map(|e| match e {
+                model::Expr::Path { segs, .. } => m.last(*segs).filter(|n| screaming(n)),
+                _ => None,
+            })
+            .collect();
+        uses.sort_unstable();
+        uses.dedup();
+        facts.const_uses = uses.into_iter().map(String::from).collect();
         for (i, f) in m.fns.iter().enumerate().filter(|(_, f)| f.indexed) {
             facts.fns.push(RawFn {
                 fn_index: i as u32,
@@ -268,4 +297,13 @@ impl FileFacts {
         }
         facts
     }
+}
+
+/// `MAX_CONNECTIONS`, `TIMEOUT`: how constants are named (not `T`, not `Self`).
+fn screaming(name: &str) -> bool {
+    name.len() > 1
+        && name.bytes().any(|b| b.is_ascii_uppercase())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
 }

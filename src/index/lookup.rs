@@ -138,7 +138,7 @@ impl CrateIndex {
     /// Picks among same-named definitions the one a path written at `at` denotes. `wide`:
     /// a bare name may also denote a definition unique in the package, or in the packages it
     /// depends on (types; a bare function call must be in scope).
-    fn pick<T: Copy>(
+    pub(super) fn pick<T: Copy>(
         &self,
         at: &Where,
         segs: &[String],

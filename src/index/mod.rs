@@ -5,11 +5,13 @@
 //! connection even when no library name appears in the function that uses it.
 
 mod build;
+mod consts;
 mod facts;
 pub mod layout;
 mod lookup;
 mod resolve;
 
+pub use consts::{ConstExpr, ConstVal};
 pub use facts::{FileFacts, TypeExpr};
 pub use layout::Layout;
 pub use resolve::TRANSPARENT;
@@ -172,6 +174,9 @@ pub struct CrateIndex {
     static_ty: HashMap<String, Ty>,
     /// `macro_rules!` definitions by name: the file and the text of the rules.
     macros: HashMap<String, Vec<(FileId, Arc<str>)>>,
+    /// `const` and `static` items' values, and their ids by name.
+    consts: Vec<consts::ConstInfo>,
+    const_names: HashMap<String, Vec<u32>>,
     /// `async fn`s whose body cannot suspend (no `.await`, no `join!`/`select!`).
     quiet: std::collections::HashSet<CalleeKey>,
     /// What each local type holds, looking through options, collections and tuples.
@@ -233,6 +238,8 @@ impl CrateIndex {
             quiet: Default::default(),
             static_ty: HashMap::new(),
             macros: HashMap::new(),
+            consts: Vec::new(),
+            const_names: HashMap::new(),
             holds: HashMap::new(),
             holds_direct: HashMap::new(),
             release: Vec::new(),

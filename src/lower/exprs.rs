@@ -260,6 +260,16 @@ impl Lowerer<'_> {
                     syn::BinOp::Sub(_) => BinOp::Sub,
                     syn::BinOp::Mul(_) => BinOp::Mul,
                     syn::BinOp::Div(_) => BinOp::Div,
+                    syn::BinOp::AddAssign(_)
+                    | syn::BinOp::SubAssign(_)
+                    | syn::BinOp::MulAssign(_)
+                    | syn::BinOp::DivAssign(_)
+                    | syn::BinOp::RemAssign(_)
+                    | syn::BinOp::BitXorAssign(_)
+                    | syn::BinOp::BitAndAssign(_)
+                    | syn::BinOp::BitOrAssign(_)
+                    | syn::BinOp::ShlAssign(_)
+                    | syn::BinOp::ShrAssign(_) => BinOp::Compound,
                     _ => BinOp::Other,
                 };
                 let span = self.m.full_span(left).to(self.m.full_span(right));
@@ -393,7 +403,8 @@ impl Lowerer<'_> {
         };
         let span = self.path_span(&mac.path);
         let tokens = &mac.tokens;
-        if self.lazy_macros {
+        // `cfg!(test)` is read at once: constant evaluation picks the non-test branch.
+        if self.lazy_macros && !mac.path.is_ident("cfg") {
             // Left for the flow to parse if it needs them; their names are the file's names.
             let mut words = Words::default();
             words.scan_names(tokens.clone(), self);

@@ -94,7 +94,9 @@ impl Lowerer<'_> {
             }
             syn::Item::Const(c) => {
                 let value = self.expr(&c.expr);
-                if indexed {
+                // Of a `#[cfg(test)]` / `#[cfg(not(test))]` pair, the program runs with the
+                // second: constant evaluation reads only that one.
+                if indexed && !c.attrs.iter().any(is_cfg_test_only) {
                     let name = self.ident(&c.ident);
                     let ty = self.ty(&c.ty);
                     let module = self.module;
@@ -112,6 +114,15 @@ impl Lowerer<'_> {
                 let init = self.eager_expr(&s.expr);
                 if indexed {
                     self.m.items.push(Item::Static { name, ty });
+                    if !s.attrs.iter().any(is_cfg_test_only) {
+                        let module = self.module;
+                        self.m.items.push(Item::Const(Const {
+                            name,
+                            ty,
+                            value: init,
+                            module,
+                        }));
+                    }
                 }
                 if level != Level::MacroItems {
                     let span = self.span(s.static_token.span).to(self.span(s.ident.span()));
@@ -712,6 +723,20 @@ fn is_cfg_test(a: &syn::Attribute) -> bool {
                 .to_string()
                 .split(|c: char| !(c.is_alphanumeric() || c == '_'))
                 .any(|w| w == "test")
+        })
+}
+
+/// `#[cfg(test)]`, `#[cfg(all(test, ..))]`: present in test builds only (unlike
+/// `#[cfg(not(test))]` or `#[cfg(any(test, ..))]`).
+fn is_cfg_test_only(a: &syn::Attribute) -> bool {
+    a.path().is_ident("cfg")
+        && a.meta.require_list().is_ok_and(|l| {
+            let text = l.tokens.to_string().replace(' ', "");
+            text == "test"
+                || (text.starts_with("all(") && !text.contains("not(") && {
+                    text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                        .any(|w| w == "test")
+                })
         })
 }
 

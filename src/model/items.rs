@@ -65,6 +65,7 @@ pub struct EnumDef {
     pub module: Module,
 }
 
+/// A `const` item, or the value of a `static` (its type is in `Item::Static`).
 #[derive(Debug, Clone)]
 pub struct Const {
     pub name: Sym,

@@ -62,6 +62,8 @@ pub enum BinOp {
     Sub,
     Mul,
     Div,
+    /// A compound assignment (`+=`, `*=`, ...).
+    Compound,
     Other,
 }
 
