@@ -386,6 +386,18 @@ impl Walker<'_> {
         if method == "clone" && recv_kind == Some(Kind::Pool) {
             self.mark_shared(&recv);
         }
+        // A handle made from a pool keeps it (`client.database(..)` keeps the client): storing
+        // or handing on the handle hands on the pool.
+        if recv_kind == Some(Kind::Pool)
+            && role == Some(Role::Convert)
+            && result.holds.is_empty()
+            && self
+                .idx
+                .value_held(&result.ty)
+                .is_some_and(|h| h.kind == Kind::Pool)
+        {
+            result.holds = self.ids_of(&recv);
+        }
         let owner = match recv.ty.settled() {
             Ty::Local(o) => Some(self.idx.type_name(*o).to_string()),
             Ty::Db(t) => Some(self.idx.knowledge.ty(*t).name.clone()),
@@ -455,6 +467,9 @@ impl Walker<'_> {
             (&before, &mentioned),
             span,
         );
+        if let Some(m) = &local {
+            self.pool_from_helper(&mut result, m.key, span);
+        }
         if let Some(key) = local.as_ref().map(|m| m.key).or(extracted.map(|(k, _)| k)) {
             self.local_call(key, &result, true, &before, &mentioned, span);
         }

@@ -121,7 +121,7 @@ impl Walker<'_> {
             let v = self.expr(x);
             // Handed to the caller.
             let ids = self.take(&v);
-            self.pool_fate(&ids, || "returned to the caller".to_string());
+            self.pool_fate(&ids, || super::RETURNED.to_string());
             self.pending.retain(|p| !ids.contains(p));
             self.release(&ids);
         }

@@ -198,6 +198,9 @@ impl Walker<'_> {
                 first_arg.origin.or(Some(span))
             };
         }
+        if let (Some(key), false) = (local_key, wraps) {
+            self.pool_from_helper(&mut result, key, span);
+        }
         if let Some(key) = &local_key {
             let fresh = !wraps && first_arg.holds.is_empty();
             self.local_call(*key, &result, fresh, &before, &mentioned, span);

@@ -4,7 +4,7 @@
 use super::macros::Expander;
 use super::state::{Manual, Scope, State};
 use super::{Ctx, DropHow, Event, EventKind, HeldRef, Place, PoolBuiltEvent, TypeId, Value};
-use crate::index::{CrateIndex, FileId, Where};
+use crate::index::{CalleeKey, CrateIndex, FileId, Where};
 use crate::model::{Expr, ExprId, FileModel, Span, Sym, TyId};
 use crate::profile::Kind;
 use crate::types::{Held, Ty};
@@ -104,10 +104,18 @@ impl<'a> Walker<'a> {
         self.drop_at = None;
         let fates = std::mem::take(&mut self.fates);
         for ev in &mut self.events {
-            if let EventKind::PoolBuilt(p) = &mut ev.kind {
-                if let Some(id) = p.id {
-                    p.fate = fates.get(&id).cloned();
+            match &mut ev.kind {
+                EventKind::PoolBuilt(p) => {
+                    if let Some(id) = p.id {
+                        p.fate = fates.get(&id).cloned();
+                    }
                 }
+                EventKind::PoolFromHelper {
+                    id: Some(id), fate, ..
+                } => {
+                    *fate = fates.get(id).cloned();
+                }
+                _ => {}
             }
         }
     }
@@ -183,6 +191,7 @@ impl<'a> Walker<'a> {
             shared: false,
             unpooled: false,
             nested: false,
+            from_helper: None,
         };
         self.state.held.insert(id, h.clone());
         self.state.maybe.insert(id, h);
@@ -334,6 +343,34 @@ impl<'a> Walker<'a> {
             })),
             span,
         );
+    }
+
+    /// A pool returned by a crate-local function or method: followed like a pool built here,
+    /// marked with the function (whether it builds the pool is known crate-wide only).
+    pub(super) fn pool_from_helper(&mut self, result: &mut Value, key: CalleeKey, span: Span) {
+        if !result.holds.is_empty() {
+            return;
+        }
+        let Some(h) = self
+            .idx
+            .value_held(&result.ty)
+            .filter(|h| h.kind == Kind::Pool)
+        else {
+            return;
+        };
+        let id = self.track(h, result, span, None, false);
+        if let Some(id) = id {
+            for map in [&mut self.state.held, &mut self.state.maybe] {
+                if let Some(h) = map.get_mut(&id) {
+                    h.from_helper = Some(key);
+                }
+            }
+        }
+        result.holds = id.into_iter().collect();
+        result.origin = Some(span);
+        self.pending.extend(result.holds.iter().copied());
+        let fate = None;
+        self.push_event(EventKind::PoolFromHelper { id, key, fate }, span);
     }
 
     /// `tokio_postgres::connect(..)`: the client and its connection task, each followed.
