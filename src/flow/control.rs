@@ -139,15 +139,7 @@ impl Walker<'_> {
             if self.state.reachable {
                 for id in &ids {
                     if let Some(h) = self.state.maybe.get(id).cloned() {
-                        let maybe = !self.state.held.contains_key(id);
-                        self.push_event(
-                            EventKind::Dropped {
-                                held: Box::new(h),
-                                how: DropHow::Return,
-                                maybe,
-                            },
-                            span,
-                        );
+                        self.dropped_event(*id, h, DropHow::Return, span);
                     }
                 }
             }

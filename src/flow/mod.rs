@@ -135,6 +135,9 @@ pub struct HeldRef {
     /// A pool returned by this crate-local function: a fresh build only if the function
     /// builds the pool it returns (a crate-wide fact, see [`Acquirers::build_site`]).
     pub from_helper: Option<CalleeKey>,
+    /// A transaction kept as the connection's own state (`conn.begin_test_transaction()`,
+    /// `AnsiTransactionManager::begin_transaction(&mut *conn)`) is open: where it began.
+    pub open_tx: Option<Span>,
 }
 
 /// How a tracked value stops being this body's.
@@ -292,6 +295,14 @@ pub enum EventKind {
         maybe: bool,
     },
     PoolBuilt(Box<PoolBuiltEvent>),
+    /// A connection goes out of this body's hands (`how`) while a transaction begun on it as
+    /// connection state (`begun`) is still open, on every path or (`maybe`) on some.
+    TxStateLeft {
+        held: Box<HeldRef>,
+        begun: Span,
+        how: DropHow,
+        maybe: bool,
+    },
     /// A pool returned by a call of a crate-local function or method (`let pool = db().await?`):
     /// a build site when that function builds the pool it returns. `fate` as for `PoolBuilt`.
     PoolFromHelper {

@@ -122,6 +122,8 @@ impl Walker<'_> {
             let ids = self.take(&args[0]);
             self.drop_ids(&ids, DropHow::Explicit);
         }
+        let on_conn = self.arg_conns(arg_list);
+        self.tx_state(def.as_ref(), &ty, &on_conn, span);
         // A crate-local constructor wrapping a connection (`Repo(conn)`, `Repo::new(conn)`).
         let result_holds = self
             .idx

@@ -192,6 +192,7 @@ impl<'a> Walker<'a> {
             unpooled: false,
             nested: false,
             from_helper: None,
+            open_tx: None,
         };
         self.state.held.insert(id, h.clone());
         self.state.maybe.insert(id, h);
@@ -218,20 +219,45 @@ impl<'a> Walker<'a> {
         if self.state.reachable {
             for id in ids {
                 if let Some(h) = self.state.maybe.get(id).cloned() {
-                    let maybe = !self.state.held.contains_key(id);
                     let at = self.drop_at.unwrap_or(h.origin);
-                    self.push_event(
-                        EventKind::Dropped {
-                            held: Box::new(h),
-                            how,
-                            maybe,
-                        },
-                        at,
-                    );
+                    self.dropped_event(*id, h, how, at);
                 }
             }
         }
         self.release(ids);
+    }
+
+    /// A tracked value stops being this body's at `at`: the close rules see it go, and
+    /// `unfinished-transaction` sees a connection leave inside a transaction kept as its state.
+    pub(super) fn dropped_event(&mut self, id: u32, h: HeldRef, how: DropHow, at: Span) {
+        let maybe = !self.state.held.contains_key(&id);
+        // `drop(conn)` and `close()` say what they mean; other exits leave the
+        // connection-state transaction open.
+        if let (Some(begun), false) = (
+            h.open_tx,
+            matches!(how, DropHow::Explicit | DropHow::Closed),
+        ) {
+            let every = self
+                .state
+                .held
+                .get(&id)
+                .is_some_and(|e| e.open_tx.is_some());
+            let kind = EventKind::TxStateLeft {
+                held: Box::new(h.clone()),
+                begun,
+                how,
+                maybe: !every,
+            };
+            self.push_event(kind, at);
+        }
+        self.push_event(
+            EventKind::Dropped {
+                held: Box::new(h),
+                how,
+                maybe,
+            },
+            at,
+        );
     }
 
     pub(super) fn release(&mut self, ids: &[u32]) {
@@ -371,6 +397,20 @@ impl<'a> Walker<'a> {
         self.pending.extend(result.holds.iter().copied());
         let fate = None;
         self.push_event(EventKind::PoolFromHelper { id, key, fate }, span);
+    }
+
+    /// A transaction kept as connection state begins (`Some(span)`) or ends (`None`) on these
+    /// held connections (ones this body owns: a parameter's is its caller's business).
+    pub(super) fn set_open_tx(&mut self, ids: &[u32], begun: Option<Span>) {
+        for id in ids {
+            for map in [&mut self.state.held, &mut self.state.maybe] {
+                if let Some(h) = map.get_mut(id) {
+                    if h.held.kind.holds_connection() && !h.param {
+                        h.open_tx = begun;
+                    }
+                }
+            }
+        }
     }
 
     /// `tokio_postgres::connect(..)`: the client and its connection task, each followed.
