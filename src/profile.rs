@@ -208,6 +208,10 @@ pub struct FnDef {
     /// Index of the argument the call consumes or acts on (`Object::take(obj)` → 0).
     #[serde(default)]
     pub subject: Option<usize>,
+    /// Index of an argument the returned value keeps for its whole life (a job storage built
+    /// on a connection: `RedisStorage::new(conn)` → 0).
+    #[serde(default)]
+    pub keeps: Option<usize>,
     #[serde(default)]
     pub effect: Option<String>,
     #[serde(default)]

@@ -189,6 +189,9 @@ impl Walker<'_> {
                 .method_type(&recv.ty, method, closure_ret.as_ref().map(|v| &v.ty));
         let recv_kind = self.idx.value_held(&recv.ty).map(|h| h.kind);
 
+        let mut on_conn = self.ids_of(&recv);
+        on_conn.extend(self.arg_conns(arg_list));
+        self.tx_state(def.as_ref(), &ty, &on_conn, span);
         // Moves: a consuming method takes its receiver; by-value arguments are consumed.
         let consumes = def
             .as_ref()
@@ -198,7 +201,7 @@ impl Walker<'_> {
         let unawaited = consumes
             && self.discarded == Some(e)
             && def.as_ref().is_some_and(|d| {
-                matches!(d.role, Role::Commit | Role::Close)
+                matches!(d.role, Role::Commit | Role::Rollback | Role::Close)
                     && d.on.is_some_and(|on| {
                         self.idx
                             .knowledge
@@ -386,6 +389,18 @@ impl Walker<'_> {
         if method == "clone" && recv_kind == Some(Kind::Pool) {
             self.mark_shared(&recv);
         }
+        // A handle made from a pool keeps it (`client.database(..)` keeps the client): storing
+        // or handing on the handle hands on the pool.
+        if recv_kind == Some(Kind::Pool)
+            && role == Some(Role::Convert)
+            && result.holds.is_empty()
+            && self
+                .idx
+                .value_held(&result.ty)
+                .is_some_and(|h| h.kind == Kind::Pool)
+        {
+            result.holds = self.ids_of(&recv);
+        }
         let owner = match recv.ty.settled() {
             Ty::Local(o) => Some(self.idx.type_name(*o).to_string()),
             Ty::Db(t) => Some(self.idx.knowledge.ty(*t).name.clone()),
@@ -455,6 +470,9 @@ impl Walker<'_> {
             (&before, &mentioned),
             span,
         );
+        if let Some(m) = &local {
+            self.pool_from_helper(&mut result, m.key, span);
+        }
         if let Some(key) = local.as_ref().map(|m| m.key).or(extracted.map(|(k, _)| k)) {
             self.local_call(key, &result, true, &before, &mentioned, span);
         }
@@ -485,6 +503,45 @@ impl Walker<'_> {
         let ty = self.m.tys(self.m.turbofish(call)?).next()?;
         let ty = self.resolve_ty(ty);
         Some((self.idx.extractor(&ty)?, ty))
+    }
+
+    /// A transaction kept as connection state: a `begin` that gives no transaction value
+    /// (`conn.begin_test_transaction()`, `AnsiTransactionManager::begin_transaction(&mut
+    /// *conn)`) opens one on the connections it is called on or given; a `commit` or
+    /// `rollback` that consumes nothing (`commit_transaction(&mut *conn)`) ends it.
+    pub(super) fn tx_state(&mut self, def: Option<&Resolved>, result: &Ty, on: &[u32], span: Span) {
+        let Some(d) = def else { return };
+        let begun = match d.role {
+            Role::Begin if self.idx.value_held(result).is_none() => Some(span),
+            Role::Commit | Role::Rollback
+                if d.on
+                    .is_none_or(|t| self.idx.knowledge.ty(t).kind != Kind::Transaction) =>
+            {
+                None
+            }
+            _ => return,
+        };
+        self.set_open_tx(on, begun);
+    }
+
+    /// The connections of the bindings the arguments name, through `&`, `&mut` and `*`
+    /// (`begin_transaction(&mut *conn)`): a reference does not carry its binding's.
+    pub(super) fn arg_conns(&self, list: List) -> Vec<u32> {
+        let mut ids = Vec::new();
+        for &a in self.m.list(list) {
+            let mut e = ExprId::from_raw(a);
+            while let Expr::Reference(inner) | Expr::Deref(inner) = self.m.expr(e) {
+                e = inner;
+            }
+            if let Expr::Path { segs, .. } = self.m.expr(e) {
+                if segs.len() == 1 {
+                    if let Some(b) = self.lookup(self.m.syms(segs)[0]) {
+                        ids.extend(b.owns.iter().chain(&b.borrows));
+                    }
+                }
+            }
+        }
+        ids
     }
 
     /// A transaction begun on a held connection: it works on that connection, takes no pool

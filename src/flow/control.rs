@@ -167,7 +167,7 @@ impl Walker<'_> {
             let v = self.expr(x);
             // Handed to the caller.
             let ids = self.take(&v);
-            self.pool_fate(&ids, || "returned to the caller".to_string());
+            self.pool_fate(&ids, || super::RETURNED.to_string());
             self.pending.retain(|p| !ids.contains(p));
             self.release(&ids);
         }
@@ -185,15 +185,7 @@ impl Walker<'_> {
             if self.state.reachable {
                 for id in &ids {
                     if let Some(h) = self.state.maybe.get(id).cloned() {
-                        let maybe = !self.state.held.contains_key(id);
-                        self.push_event(
-                            EventKind::Dropped {
-                                held: Box::new(h),
-                                how: DropHow::Return,
-                                maybe,
-                            },
-                            span,
-                        );
+                        self.dropped_event(*id, h, DropHow::Return, span);
                     }
                 }
             }

@@ -12,7 +12,7 @@ impl Walker<'_> {
     pub fn body_block(&mut self, b: BlockId) {
         let v = self.block(b);
         let ids = v.holds.clone();
-        self.pool_fate(&ids, || "returned to the caller".to_string());
+        self.pool_fate(&ids, || super::RETURNED.to_string());
         self.pending.retain(|p| !ids.contains(p));
     }
 

@@ -48,6 +48,9 @@ use crate::profile::{Role, TypeId};
 use crate::types::{Held, Ty};
 use std::sync::Arc;
 
+/// The fate of a pool handed to the caller (see `PoolBuiltEvent::fate`).
+pub const RETURNED: &str = "returned to the caller";
+
 /// Where a value sits, for rules that care whether it is long-lived.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Place {
@@ -132,6 +135,12 @@ pub struct HeldRef {
     pub unpooled: bool,
     /// A savepoint: begun inside another transaction.
     pub nested: bool,
+    /// A pool returned by this crate-local function: a fresh build only if the function
+    /// builds the pool it returns (a crate-wide fact, see [`Acquirers::build_site`]).
+    pub from_helper: Option<CalleeKey>,
+    /// A transaction kept as the connection's own state (`conn.begin_test_transaction()`,
+    /// `AnsiTransactionManager::begin_transaction(&mut *conn)`) is open: where it began.
+    pub open_tx: Option<Span>,
 }
 
 /// How a tracked value stops being this body's.
@@ -289,6 +298,21 @@ pub enum EventKind {
         maybe: bool,
     },
     PoolBuilt(Box<PoolBuiltEvent>),
+    /// A connection goes out of this body's hands (`how`) while a transaction begun on it as
+    /// connection state (`begun`) is still open, on every path or (`maybe`) on some.
+    TxStateLeft {
+        held: Box<HeldRef>,
+        begun: Span,
+        how: DropHow,
+        maybe: bool,
+    },
+    /// A pool returned by a call of a crate-local function or method (`let pool = db().await?`):
+    /// a build site when that function builds the pool it returns. `fate` as for `PoolBuilt`.
+    PoolFromHelper {
+        id: Option<u32>,
+        key: CalleeKey,
+        fate: Option<String>,
+    },
     /// A `move` closure handed to `callee` (the call as written: `run`, `Job::new_async`)
     /// takes these held connections with it.
     Captured {

@@ -126,6 +126,8 @@ impl Walker<'_> {
             let ids = self.take(&args[0]);
             self.drop_ids(&ids, DropHow::Explicit);
         }
+        let on_conn = self.arg_conns(arg_list);
+        self.tx_state(def.as_ref(), &ty, &on_conn, span);
         // A crate-local constructor wrapping a connection (`Repo(conn)`, `Repo::new(conn)`).
         let result_holds = self
             .idx
@@ -201,6 +203,9 @@ impl Walker<'_> {
             } else {
                 first_arg.origin.or(Some(span))
             };
+        }
+        if let (Some(key), false) = (local_key, wraps) {
+            self.pool_from_helper(&mut result, key, span);
         }
         if let Some(key) = &local_key {
             let fresh = !wraps && first_arg.holds.is_empty();

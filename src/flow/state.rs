@@ -59,12 +59,25 @@ impl State {
             (false, _) => b,
             (_, false) => a,
             _ => State {
+                // A connection-state transaction is open on every path only if it is on both,
+                // and on some path if it is on either.
                 held: a
                     .held
                     .into_iter()
-                    .filter(|(id, _)| b.held.contains_key(id))
+                    .filter_map(|(id, mut h)| {
+                        let other = b.held.get(&id)?;
+                        h.open_tx = h.open_tx.and(other.open_tx);
+                        Some((id, h))
+                    })
                     .collect(),
-                maybe: a.maybe.into_iter().chain(b.maybe).collect(),
+                maybe: {
+                    let mut m = a.maybe;
+                    for (id, mut h) in b.maybe {
+                        h.open_tx = h.open_tx.or(m.get(&id).and_then(|x| x.open_tx));
+                        m.insert(id, h);
+                    }
+                    m
+                },
                 manual: a.manual.into_iter().chain(b.manual).collect(),
                 reachable: true,
             },

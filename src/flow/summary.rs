@@ -63,6 +63,10 @@ pub struct Summary {
     pub spawns: BTreeSet<CalleeKey>,
     /// Holds two pooled connections at once somewhere (a nested acquisition).
     pub nests: bool,
+    /// Builds a pool and returns it (`fn db() -> PgPool { PgPoolOptions::new().connect_lazy(..) }`).
+    pub builds: Option<ConnectSite>,
+    /// Returns the pool that these crate-local functions returned to it.
+    pub returns_pool_of: BTreeSet<CalleeKey>,
 }
 
 impl Summary {
@@ -78,6 +82,8 @@ impl Summary {
         let mut nests = false;
         let mut connects = None;
         let mut blocks = None;
+        let mut builds = None;
+        let mut returns_pool_of = BTreeSet::new();
         for ev in &body.events {
             if let EventKind::Acquire { held, .. } = &ev.kind {
                 nests |= held.iter().any(|h| h.held.kind.holds_pool_slot());
@@ -123,6 +129,20 @@ impl Summary {
                 EventKind::SpawnFn { key } => {
                     spawns.insert(*key);
                 }
+                EventKind::PoolBuilt(p)
+                    if builds.is_none() && p.fate.as_deref() == Some(super::RETURNED) =>
+                {
+                    builds = Some(ConnectSite {
+                        path: path.to_path_buf(),
+                        span: ev.span,
+                        via: Vec::new(),
+                    });
+                }
+                EventKind::PoolFromHelper { key, fate, .. }
+                    if fate.as_deref() == Some(super::RETURNED) =>
+                {
+                    returns_pool_of.insert(*key);
+                }
                 EventKind::Blocking { callee, .. } if blocks.is_none() && !body.is_async => {
                     blocks = Some(BlockSite {
                         path: path.to_path_buf(),
@@ -143,6 +163,8 @@ impl Summary {
             calls,
             spawns,
             nests,
+            builds,
+            returns_pool_of,
         }
     }
 }
@@ -164,6 +186,8 @@ pub fn opens_server_connection(ev: &super::Event, idx: &CrateIndex) -> bool {
 pub struct Acquirers {
     sites: BTreeMap<CalleeKey, AcquireSite>,
     connect_sites: BTreeMap<CalleeKey, ConnectSite>,
+    /// Functions that return a pool they build (or that a function they call built).
+    build_sites: BTreeMap<CalleeKey, ConnectSite>,
     blocking: BTreeMap<CalleeKey, BlockSite>,
     spawned: BTreeSet<CalleeKey>,
     /// Somewhere in the crate, two pooled connections are held at once.
@@ -181,6 +205,9 @@ impl Acquirers {
         let mut connect_sites = BTreeMap::new();
         let mut blocking: BTreeMap<CalleeKey, BlockSite> = BTreeMap::new();
         let mut is_async = BTreeSet::new();
+        let mut build_sites = BTreeMap::new();
+        // Caller -> the functions whose returned pool it returns in turn.
+        let mut passes_pool: BTreeMap<CalleeKey, Vec<CalleeKey>> = BTreeMap::new();
         // Calls and spawns: a task a function spawns opens its connection once per call too.
         let mut runs: BTreeMap<CalleeKey, Vec<CalleeKey>> = BTreeMap::new();
         for s in summaries {
@@ -202,6 +229,15 @@ impl Acquirers {
             if let Some(site) = s.connects {
                 connect_sites.entry(key).or_insert(site);
             }
+            if let Some(site) = s.builds {
+                build_sites.entry(key).or_insert(site);
+            }
+            if !s.returns_pool_of.is_empty() {
+                passes_pool
+                    .entry(key)
+                    .or_default()
+                    .extend(s.returns_pool_of.iter().copied());
+            }
             let r = runs.entry(key).or_default();
             r.extend(s.calls.iter().copied());
             r.extend(s.spawns.iter().copied());
@@ -222,6 +258,7 @@ impl Acquirers {
         }
         propagate(&mut sites, &calls, idx, |s| &mut s.via);
         propagate(&mut connect_sites, &runs, idx, |s| &mut s.via);
+        propagate(&mut build_sites, &passes_pool, idx, |s| &mut s.via);
         // Blocking spreads only through synchronous callers: calling an `async fn` runs
         // nothing until the future is awaited.
         let sync_calls: BTreeMap<CalleeKey, Vec<CalleeKey>> = calls
@@ -233,6 +270,7 @@ impl Acquirers {
         Acquirers {
             sites,
             connect_sites,
+            build_sites,
             blocking,
             spawned,
             nests,
@@ -247,6 +285,11 @@ impl Acquirers {
     /// Where calling `key` opens a raw connection, if it does.
     pub fn connect_site(&self, key: CalleeKey) -> Option<&ConnectSite> {
         self.connect_sites.get(&key)
+    }
+
+    /// Where `key` builds the pool it returns, if it does: calling it builds a pool.
+    pub fn build_site(&self, key: CalleeKey) -> Option<&ConnectSite> {
+        self.build_sites.get(&key)
     }
 
     /// Where calling `key` acquires a connection, if it does.

@@ -4,7 +4,7 @@
 use super::macros::Expander;
 use super::state::{Manual, Scope, State};
 use super::{Ctx, DropHow, Event, EventKind, HeldRef, Place, PoolBuiltEvent, TypeId, Value};
-use crate::index::{CrateIndex, FileId, Where};
+use crate::index::{CalleeKey, CrateIndex, FileId, Where};
 use crate::model::{Expr, ExprId, FileModel, Span, Sym, TyId};
 use crate::profile::Kind;
 use crate::types::{Held, Ty};
@@ -104,10 +104,18 @@ impl<'a> Walker<'a> {
         self.drop_at = None;
         let fates = std::mem::take(&mut self.fates);
         for ev in &mut self.events {
-            if let EventKind::PoolBuilt(p) = &mut ev.kind {
-                if let Some(id) = p.id {
-                    p.fate = fates.get(&id).cloned();
+            match &mut ev.kind {
+                EventKind::PoolBuilt(p) => {
+                    if let Some(id) = p.id {
+                        p.fate = fates.get(&id).cloned();
+                    }
                 }
+                EventKind::PoolFromHelper {
+                    id: Some(id), fate, ..
+                } => {
+                    *fate = fates.get(id).cloned();
+                }
+                _ => {}
             }
         }
     }
@@ -204,6 +212,8 @@ impl<'a> Walker<'a> {
             shared: false,
             unpooled: false,
             nested: false,
+            from_helper: None,
+            open_tx: None,
         };
         self.state.held.insert(id, h.clone());
         self.state.maybe.insert(id, h);
@@ -230,20 +240,45 @@ impl<'a> Walker<'a> {
         if self.state.reachable {
             for id in ids {
                 if let Some(h) = self.state.maybe.get(id).cloned() {
-                    let maybe = !self.state.held.contains_key(id);
                     let at = self.drop_at.unwrap_or(h.origin);
-                    self.push_event(
-                        EventKind::Dropped {
-                            held: Box::new(h),
-                            how,
-                            maybe,
-                        },
-                        at,
-                    );
+                    self.dropped_event(*id, h, how, at);
                 }
             }
         }
         self.release(ids);
+    }
+
+    /// A tracked value stops being this body's at `at`: the close rules see it go, and
+    /// `unfinished-transaction` sees a connection leave inside a transaction kept as its state.
+    pub(super) fn dropped_event(&mut self, id: u32, h: HeldRef, how: DropHow, at: Span) {
+        let maybe = !self.state.held.contains_key(&id);
+        // `drop(conn)` and `close()` say what they mean; other exits leave the
+        // connection-state transaction open.
+        if let (Some(begun), false) = (
+            h.open_tx,
+            matches!(how, DropHow::Explicit | DropHow::Closed),
+        ) {
+            let every = self
+                .state
+                .held
+                .get(&id)
+                .is_some_and(|e| e.open_tx.is_some());
+            let kind = EventKind::TxStateLeft {
+                held: Box::new(h.clone()),
+                begun,
+                how,
+                maybe: !every,
+            };
+            self.push_event(kind, at);
+        }
+        self.push_event(
+            EventKind::Dropped {
+                held: Box::new(h),
+                how,
+                maybe,
+            },
+            at,
+        );
     }
 
     pub(super) fn release(&mut self, ids: &[u32]) {
@@ -355,6 +390,48 @@ impl<'a> Walker<'a> {
             })),
             span,
         );
+    }
+
+    /// A pool returned by a crate-local function or method: followed like a pool built here,
+    /// marked with the function (whether it builds the pool is known crate-wide only).
+    pub(super) fn pool_from_helper(&mut self, result: &mut Value, key: CalleeKey, span: Span) {
+        if !result.holds.is_empty() {
+            return;
+        }
+        let Some(h) = self
+            .idx
+            .value_held(&result.ty)
+            .filter(|h| h.kind == Kind::Pool)
+        else {
+            return;
+        };
+        let id = self.track(h, result, span, None, false);
+        if let Some(id) = id {
+            for map in [&mut self.state.held, &mut self.state.maybe] {
+                if let Some(h) = map.get_mut(&id) {
+                    h.from_helper = Some(key);
+                }
+            }
+        }
+        result.holds = id.into_iter().collect();
+        result.origin = Some(span);
+        self.pending.extend(result.holds.iter().copied());
+        let fate = None;
+        self.push_event(EventKind::PoolFromHelper { id, key, fate }, span);
+    }
+
+    /// A transaction kept as connection state begins (`Some(span)`) or ends (`None`) on these
+    /// held connections (ones this body owns: a parameter's is its caller's business).
+    pub(super) fn set_open_tx(&mut self, ids: &[u32], begun: Option<Span>) {
+        for id in ids {
+            for map in [&mut self.state.held, &mut self.state.maybe] {
+                if let Some(h) = map.get_mut(id) {
+                    if h.held.kind.holds_connection() && !h.param {
+                        h.open_tx = begun;
+                    }
+                }
+            }
+        }
     }
 
     /// `tokio_postgres::connect(..)`: the client and its connection task, each followed.

@@ -89,6 +89,8 @@ pub struct Resolved {
     pub blocking: bool,
     /// See `profile::MethodDef::streams`.
     pub streams: bool,
+    /// See `profile::FnDef::keeps`.
+    pub keeps: Option<usize>,
 }
 
 /// Typing of calls written at a place (a module of a file, inside an `impl`, if any).
@@ -149,6 +151,7 @@ impl Types<'_> {
                         note: def.note.as_deref(),
                         blocking: def.blocking,
                         streams: def.streams,
+                        keeps: None,
                     };
                     return (ty, Some(resolved));
                 }
@@ -268,6 +271,7 @@ impl Types<'_> {
             note: f.note.as_deref(),
             blocking: f.blocking,
             streams: false,
+            keeps: f.keeps,
         };
         match owner {
             Ty::Db(id) => {

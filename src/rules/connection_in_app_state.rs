@@ -41,6 +41,7 @@ impl Rule for ConnectionInAppState {
 
     fn check(&self, cx: &mut FileCx<'_>) {
         self.registered_closures(cx);
+        self.kept_by_storage(cx);
         let k = cx.index.knowledge;
         for item in &cx.model.items {
             let Item::Struct(st) = item else { continue };
@@ -102,6 +103,49 @@ impl Rule for ConnectionInAppState {
 }
 
 impl ConnectionInAppState {
+    /// A connection handed to a library value that keeps it for its whole life (a job
+    /// runner's storage: `RedisStorage::new(conn)`, then the worker's backend) in start-up
+    /// code. In a handler, job or loop the value is as short-lived as the call.
+    fn kept_by_storage(&self, cx: &mut FileCx<'_>) {
+        let k = cx.index.knowledge;
+        for body in cx.bodies {
+            if body.entry.is_some() {
+                continue;
+            }
+            for ev in &body.events {
+                let EventKind::Call(c) = &ev.kind else {
+                    continue;
+                };
+                let Some(i) = c.def.as_ref().and_then(|d| d.keeps) else {
+                    continue;
+                };
+                let Some(arg) = c.args.get(i) else { continue };
+                let Some(held) = cx.kind_of(arg) else {
+                    continue;
+                };
+                let def = k.ty(held.ty);
+                if ev.ctx.loop_at.is_some()
+                    || !held.kind.holds_pool_slot()
+                    || def.shareable
+                    || def.embedded
+                {
+                    continue;
+                }
+                let callee = c.path[c.path.len().saturating_sub(2)..].join("::");
+                let mut labels = Vec::new();
+                if let Some(origin) = arg.origin.filter(|o| *o != ev.span) {
+                    labels.push((origin, "the connection is taken here".to_string()));
+                }
+                cx.report(
+                    (ev.span, format!("`{callee}` keeps this connection")),
+                    format!("{} is handed to `{callee}`, which keeps it for as long as the value it builds lives (a job storage lives as long as its worker): its pool slot is never returned, and every job takes turns on this one connection", cx.describe(&held)),
+                    labels,
+                    Some("give the storage what it is designed to share (a multiplexed client or `ConnectionManager`, or the pool itself) instead of a connection checked out of a pool".to_string()),
+                );
+            }
+        }
+    }
+
     /// `move` closures registered with a scheduler or callback registry that take a
     /// connection with them.
     fn registered_closures(&self, cx: &mut FileCx<'_>) {

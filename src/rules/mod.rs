@@ -86,7 +86,10 @@ pub fn crate_events(ev: &crate::flow::Event) -> bool {
         | EventKind::Acquire { .. }
         | EventKind::EndlessLoop { .. }
         | EventKind::PoolBuilt(_)
+        | EventKind::PoolFromHelper { .. }
         | EventKind::LocalCall { .. } => true,
+        // `pool-per-call` reads which pools go out of scope.
+        EventKind::Dropped { held, .. } => held.held.kind == Kind::Pool,
         EventKind::Blocking { held, .. } => !held.is_empty(),
         EventKind::Call(_) | EventKind::Method(_) => {
             ev.role() == Some(crate::profile::Role::Connect)

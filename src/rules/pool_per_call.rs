@@ -4,11 +4,16 @@
 //! What counts as run-once (never flagged for dropping its pool): `main`, tests (`#[test]`,
 //! `#[tokio::test]`, `#[sqlx::test]`, code in `#[cfg(test)]` modules), start-up functions by
 //! name (`init`, `setup`, `bootstrap`, `startup`, `migrate`, `seed`), and run-once initialisers
-//! (`OnceLock::get_or_init`, `Lazy::new`, `LazyLock::new`).
+//! (`OnceLock::get_or_init`, `Lazy::new`, `LazyLock::new`). A function run as a background
+//! task that loops after building its pool keeps the pool for the task's life: not per call.
+//!
+//! A call of a crate-local function that builds the pool it returns (`fn db() -> SqlitePool`)
+//! is a build site too, reported at the call with a label at the helper's build.
 
-use super::{Family, FileCx, Rule, RuleInfo};
+use super::{Family, FileCx, Phase, Rule, RuleInfo};
 use crate::diagnostic::Severity;
-use crate::flow::{DropHow, EventKind};
+use crate::flow::{Body, DropHow, EventKind};
+use crate::model::Span;
 use crate::profile::Kind;
 use std::collections::BTreeSet;
 
@@ -21,7 +26,22 @@ static INFO: RuleInfo = RuleInfo {
     summary: "a pool built in a loop, closure or handler, or in a function that neither returns nor stores it",
 };
 
+/// Is `body` a long-running task that keeps the pool it built at `built` (a worker or
+/// subscriber loop run as a background task: the pool lives as long as the task)?
+fn task_keeps_pool(cx: &FileCx<'_>, body: &Body, built: Span) -> bool {
+    body.key.is_some_and(|k| cx.acquirers.is_spawned(k))
+        && body
+            .events
+            .iter()
+            .any(|e| e.ctx.loop_at.is_some_and(|l| l.lo > built.hi))
+}
+
 impl Rule for PoolPerCall {
+    // Whether a crate-local function builds the pool it returns is a crate-wide fact.
+    fn phase(&self) -> Phase {
+        Phase::Crate
+    }
+
     fn info(&self) -> &'static RuleInfo {
         &INFO
     }
@@ -44,25 +64,36 @@ impl Rule for PoolPerCall {
                 })
                 .collect();
             for ev in &body.events {
-                let EventKind::PoolBuilt(built) = &ev.kind else {
-                    continue;
+                let (id, lib, mut labels) = match &ev.kind {
+                    EventKind::PoolBuilt(built) => {
+                        let pool = built.pool;
+                        let lib = format!("{} `{}`", k.profile(pool).name, k.ty(pool).name);
+                        (built.id, lib, vec![])
+                    }
+                    EventKind::PoolFromHelper { id, key, .. } => {
+                        let Some(site) = cx.acquirers.build_site(*key) else {
+                            continue;
+                        };
+                        let (lib, labels) = helper_build(cx, site, cx.index.callee_name(*key));
+                        (*id, lib, labels)
+                    }
+                    _ => continue,
                 };
-                let crate::flow::PoolBuiltEvent { id, pool, .. } = &**built;
                 // A loop that builds one pool per shard and keeps them all runs once.
                 if ev.ctx.closure_at.is_none() && id.is_none_or(|id| !dropped.contains(&id)) {
                     continue;
                 }
-                let lib = format!("{} `{}`", k.profile(*pool).name, k.ty(*pool).name);
                 let (why, at, label) = match (ev.ctx.loop_at, ev.ctx.closure_at) {
                     (Some(lp), _) => ("inside a loop: every iteration opens a new pool with its own connections", lp, "the loop"),
                     (None, Some(cl)) => ("inside a closure: every call of the closure (every worker, every request) opens a new pool with its own connections", cl, "the closure"),
                     _ => continue,
                 };
-                reported.extend(*id);
+                reported.extend(id);
+                labels.insert(0, (at, label.to_string()));
                 cx.report(
                     (ev.span, "a pool is built here".to_string()),
                     format!("{lib} is built {why}, and the database's connection limit is reached long before the load is"),
-                    vec![(at, label.to_string())],
+                    labels,
                     Some("build the pool once at start-up (in `main` or an init function) and share it: clone the handle, or keep it in app state or a `OnceLock`".to_string()),
                 );
             }
@@ -77,27 +108,66 @@ impl Rule for PoolPerCall {
                     || held.shared
                     || held.param
                     || reported.contains(&held.id)
+                    || task_keeps_pool(cx, body, held.origin)
                 {
                     continue;
                 }
-                let lib = format!(
-                    "{} `{}`",
-                    k.profile(held.held.ty).name,
-                    k.ty(held.held.ty).name
-                );
+                let (lib, mut labels) = match held.from_helper {
+                    None => {
+                        let ty = held.held.ty;
+                        (
+                            format!("{} `{}`", k.profile(ty).name, k.ty(ty).name),
+                            vec![],
+                        )
+                    }
+                    Some(key) => {
+                        let Some(site) = cx.acquirers.build_site(key) else {
+                            continue;
+                        };
+                        helper_build(cx, site, cx.index.callee_name(key))
+                    }
+                };
                 let exit = match how {
                     DropHow::Discard => "`_` drops it at once",
                     DropHow::Unawaited => "its `close()` future is never awaited: dropped here",
                     DropHow::Closed => "and closed here, before the call returns",
                     _ => "and dropped here, at the end of the call",
                 };
+                labels.insert(0, (ev.span, exit.to_string()));
                 cx.report(
                     (held.origin, "a pool is built here".to_string()),
                     format!("{lib} is built in `{}` and dropped before it returns: every call opens a pool (and its connections) for one use, and under load the database runs out of connections", body.name),
-                    vec![(ev.span, exit.to_string())],
+                    labels,
                     Some("build the pool once at start-up and pass it in (`&PgPool`), or return it so the caller keeps it".to_string()),
                 );
             }
         }
+    }
+}
+
+/// How a helper-built pool is named, and the label at the helper's own build when it is in
+/// this file (another file's build is named in the text).
+fn helper_build(
+    cx: &FileCx<'_>,
+    site: &crate::flow::ConnectSite,
+    callee: &str,
+) -> (String, Vec<(Span, String)>) {
+    let via = if site.via.is_empty() {
+        String::new()
+    } else {
+        format!(" (through `{}`)", site.via.join("` → `"))
+    };
+    if site.path == cx.path {
+        let label = format!("`{callee}` builds the pool here{via}");
+        (
+            format!("a new pool from `{callee}` (which builds it)"),
+            vec![(site.span, label)],
+        )
+    } else {
+        let at = format!("{}:{}", site.path.display(), site.span.lo.line);
+        (
+            format!("a new pool from `{callee}` (which builds it at {at}{via})"),
+            vec![],
+        )
     }
 }

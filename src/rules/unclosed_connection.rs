@@ -34,6 +34,8 @@ impl Rule for UnclosedConnection {
                 if !ty.needs_close
                     || held.param
                     || held.shared
+                    // A pool a crate-local function returned: its own build is judged there.
+                    || held.from_helper.is_some()
                     || *how == DropHow::Closed
                     || per_call
                     || !seen.insert((bi, held.id))
