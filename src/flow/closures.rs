@@ -39,6 +39,7 @@ impl Walker<'_> {
         if per_item {
             self.ctx.loop_depth += 1;
             self.ctx.loop_at = Some(at);
+            self.ctx.loop_last_break = None;
         }
         // A run-once initialiser (`OnceLock::get_or_init(|| ..)`, `Lazy::new(|| ..)`) is not
         // code that runs per call.
@@ -123,7 +124,11 @@ impl Walker<'_> {
         let outer_state = self.state.clone();
         if task.is_some() {
             self.ctx.in_task = true;
+            // A task spawned per iteration runs on its own: what it opens once is opened per
+            // task (a worker's connection), not per iteration of the spawning loop.
             self.ctx.loop_depth = 0;
+            self.ctx.loop_at = None;
+            self.ctx.loop_last_break = None;
             // Only what the task captures by move (the names it mentions) is held inside it.
             let keep: BTreeSet<u32> = if moved {
                 captured

@@ -136,6 +136,7 @@ impl Walker<'_> {
         // connection succeeds: not one per iteration.
         let retry = exits.breaks_with_value;
         self.in_loop(span, |w| {
+            w.ctx.loop_last_break = exits.last_break;
             if retry {
                 w.ctx.loop_at = None;
                 w.ctx.loop_depth -= 1;
@@ -210,19 +211,22 @@ fn is_error_value(m: &FileModel, e: ExprId) -> bool {
 }
 
 /// How a `loop` can end: `break` (of this loop) or `return` anywhere in it.
-struct LoopExits {
+pub(super) struct LoopExits {
     any: bool,
     breaks: bool,
     /// Some `break` carries a value out (a retry loop's result).
     breaks_with_value: bool,
+    /// Where the last `break` of this loop is.
+    pub(super) last_break: Option<crate::model::Pos>,
 }
 
 impl LoopExits {
-    fn of(m: &FileModel, body: BlockId) -> LoopExits {
+    pub(super) fn of(m: &FileModel, body: BlockId) -> LoopExits {
         let mut exits = LoopExits {
             any: false,
             breaks: false,
             breaks_with_value: false,
+            last_break: None,
         };
         let mut returns = false;
         fn walk(
@@ -238,6 +242,7 @@ impl LoopExits {
                     if depth == 0 || labelled {
                         exits.breaks = true;
                         exits.breaks_with_value |= value.is_some();
+                        exits.last_break = exits.last_break.max(Some(m.expr_span(e).lo));
                     }
                     true
                 }

@@ -252,7 +252,9 @@ impl Walker<'_> {
                 let it = self.expr(iter);
                 let elem = it.ty.element().cloned().unwrap_or_default();
                 let start = self.snapshot();
+                let last_break = super::control::LoopExits::of(self.m, body).last_break;
                 self.in_loop(self.m.expr_span(e), |w| {
+                    w.ctx.loop_last_break = last_break;
                     w.bind(pat, Value::of(elem));
                     w.block(body);
                 });
@@ -263,7 +265,9 @@ impl Walker<'_> {
             }
             Expr::While { cond, body } => {
                 let start = self.snapshot();
+                let last_break = super::control::LoopExits::of(self.m, body).last_break;
                 self.in_loop(self.m.expr_span(e), |w| {
+                    w.ctx.loop_last_break = last_break;
                     // A plain condition's temporaries die before the body; those of a
                     // `while let` scrutinee live through each iteration.
                     let mark = w.pending.clone();

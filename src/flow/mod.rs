@@ -112,8 +112,19 @@ pub struct Ctx {
     pub in_task: bool,
     /// The innermost enclosing loop (or iterator closure).
     pub loop_at: Option<Span>,
+    /// Where that loop's last `break` is: a connection opened before it may be a retry that
+    /// stops once an attempt succeeds.
+    pub loop_last_break: Option<crate::model::Pos>,
     /// The innermost enclosing closure that is not a run-once initialiser.
     pub closure_at: Option<Span>,
+}
+
+impl Ctx {
+    /// Is the thing at `at` inside a loop that can `break` after it (`match connect() {
+    /// Ok(c) => { ..; break } Err(_) => sleep }`): tried again only after a failure?
+    pub fn retried_until_success(&self, at: Span) -> bool {
+        self.loop_last_break.is_some_and(|b| b >= at.hi)
+    }
 }
 
 /// A connection held at some point of a body.

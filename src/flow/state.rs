@@ -240,6 +240,7 @@ impl Walker<'_> {
         let saved = self.ctx;
         self.ctx.loop_depth += 1;
         self.ctx.loop_at = Some(at);
+        self.ctx.loop_last_break = None;
         let out = self.scoped(f);
         self.ctx = super::Ctx {
             in_async: self.ctx.in_async,

@@ -52,6 +52,11 @@ impl Rule for ConnectionPerIteration {
                 {
                     continue;
                 }
+                // A retry loop (`match connect().await { Ok(c) => { ..; break } Err(_) =>
+                // sleep }`) connects again only after an attempt failed.
+                if ev.ctx.retried_until_success(ev.span) {
+                    continue;
+                }
                 let lib = ev
                     .def()
                     .and_then(|d| d.on)

@@ -84,6 +84,8 @@ impl Rule for PoolPerCall {
                     continue;
                 }
                 let (why, at, label) = match (ev.ctx.loop_at, ev.ctx.closure_at) {
+                    // A connect-until-it-answers loop builds its next pool only after a failure.
+                    (Some(_), _) if ev.ctx.retried_until_success(ev.span) => continue,
                     (Some(lp), _) => ("inside a loop: every iteration opens a new pool with its own connections", lp, "the loop"),
                     (None, Some(cl)) => ("inside a closure: every call of the closure (every worker, every request) opens a new pool with its own connections", cl, "the closure"),
                     _ => continue,
@@ -109,6 +111,8 @@ impl Rule for PoolPerCall {
                     || held.param
                     || reported.contains(&held.id)
                     || task_keeps_pool(cx, body, held.origin)
+                    // Dropped in a loop that stops once a pool answers: a retry.
+                    || ev.ctx.retried_until_success(held.origin)
                 {
                     continue;
                 }
