@@ -61,6 +61,24 @@ impl Ty {
         Ty::Iter(Box::new(t))
     }
 
+    /// A declared type with its `_` parts filled in from what was inferred:
+    /// `let (client, conn): (Client, _) = cfg.connect(..)` keeps the connection's type.
+    pub fn declared_over(self, inferred: Ty) -> Ty {
+        match (self, inferred) {
+            (Ty::Unknown, inferred) => inferred,
+            (Ty::Tuple(declared), Ty::Tuple(inferred)) if declared.len() == inferred.len() => {
+                Ty::Tuple(
+                    declared
+                        .into_iter()
+                        .zip(inferred)
+                        .map(|(d, i)| d.declared_over(i))
+                        .collect(),
+                )
+            }
+            (declared, _) => declared,
+        }
+    }
+
     pub fn is_unknown(&self) -> bool {
         *self == Ty::Unknown
     }

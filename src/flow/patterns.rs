@@ -151,8 +151,7 @@ impl Walker<'_> {
                 );
             }
             Pat::Typed { pat, ty: declared } => {
-                let declared = self.resolve_ty(declared);
-                let ty = if declared.is_unknown() { ty } else { declared };
+                let ty = self.resolve_ty(declared).declared_over(ty);
                 self.bind_part(pat, ty, origin, owns, pool_key);
             }
             Pat::Reference(inner) | Pat::Guard { pat: inner, .. } => {
