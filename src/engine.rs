@@ -157,7 +157,9 @@ fn run(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
     timer.lap("read+prefilter+lower");
 
     // 2. The crate index of those files tells which crate-local names lead to connections;
-    //    files that mention only such names are lowered too, and added to the index.
+    //    files that mention such names are lowered too and added to the index, round after
+    //    round: a file lowered now may define a wrapper (`LemmyContext` holding the alias
+    //    `ActualDbPool`) that only files not lowered yet name.
     let facts = |files: &[Lowered]| -> Vec<(FileId, FileFacts)> {
         files
             .par_iter()
@@ -166,42 +168,44 @@ fn run(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
     };
     let paths: Vec<&std::path::Path> = inputs.iter().map(|i| i.path.as_path()).collect();
     let mut index = CrateIndex::new(knowledge, Layout::of(&paths), inputs.len());
-    for (id, f) in facts(&files) {
-        index.add(id, f);
-    }
-    index.finish();
-    let mut local_words = index.local_vocabulary();
-    // Files that define the constants pool options may be set from (`const MAX_CONNECTIONS`).
-    local_words.extend(index.const_definition_words());
-    let first_round = files.len();
-    if let Ok(local) = AhoCorasick::new(&local_words) {
-        if !local_words.is_empty() {
-            let mut pending = std::mem::take(&mut pending);
-            // Largest first, so no large file is left for the end.
-            pending.sort_by_key(|(_, source)| std::cmp::Reverse(source.text.len()));
-            let second: Vec<Read> = pending
-                .into_par_iter()
-                .with_max_len(1)
-                .filter(|(_, source)| mentions(&local, &source.text))
-                .map(|(id, source)| lower(id, source))
-                .collect();
-            for r in second {
-                match r {
-                    Read::Lowered(l) => files.push(*l),
-                    Read::Failed(f) => findings.push(f),
-                    Read::Pending(..) => {}
-                }
-            }
-        }
-    }
-    drop(pending);
-    if files.len() > first_round {
-        for (id, f) in facts(&files[first_round..]) {
+    let mut indexed = 0;
+    // Largest first, so no large file is left for the end.
+    pending.sort_by_key(|(_, source)| std::cmp::Reverse(source.text.len()));
+    loop {
+        for (id, f) in facts(&files[indexed..]) {
             index.add(id, f);
         }
+        indexed = files.len();
         index.finish();
+        let mut words = index.prefilter_vocabulary();
+        // Files that define the constants pool options may be set from (`const MAX_CONNECTIONS`).
+        words.extend(index.const_definition_words());
+        let Ok(local) = AhoCorasick::new(&words) else {
+            break;
+        };
+        let (named, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut pending)
+            .into_par_iter()
+            .partition(|(_, source)| !words.is_empty() && mentions(&local, &source.text));
+        pending = rest;
+        if named.is_empty() {
+            break;
+        }
+        let lowered: Vec<Read> = named
+            .into_par_iter()
+            .with_max_len(1)
+            .map(|(id, source)| lower(id, source))
+            .collect();
+        for r in lowered {
+            match r {
+                Read::Lowered(l) => files.push(*l),
+                Read::Failed(f) => findings.push(f),
+                Read::Pending(..) => {}
+            }
+        }
+        timer.lap("prefilter+lower (next round)");
     }
-    timer.lap("second lower");
+    drop(pending);
+    timer.lap("index");
 
     // 3. The flow of every body, and what each function does for the crate-wide picture.
     index.set_release_pairs(settings.release.to_vec());
@@ -220,7 +224,7 @@ fn run(inputs: &[Input], settings: &Settings<'_>) -> Outcome {
         hot.extend(macros);
     }
     index.set_hot_words(hot);
-    timer.lap("index");
+    timer.lap("hot words");
     // The file-phase rules run as soon as a file's bodies are walked; the file then keeps only
     // its names, regions and the events the crate-wide rules read.
     let no_crate_facts = Acquirers::default();

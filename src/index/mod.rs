@@ -542,9 +542,21 @@ impl CrateIndex {
     }
 
     /// Crate-local names that lead to connections: wrappers, aliases, request guards,
-    /// functions and methods returning them. A file mentioning one of these is worth parsing
-    /// even if it names no library type.
+    /// functions and methods returning them.
     pub fn local_vocabulary(&self) -> Vec<String> {
+        self.local_words(true)
+    }
+
+    /// The crate-local names a file must mention to be worth parsing when it names no library
+    /// type. Methods of a type that itself holds a connection are left out (`new`, `get`,
+    /// `clone`, `from` of a pool wrapper would let nearly every file through): they are
+    /// reached only through a value of that type, and the file names the type, or the
+    /// function, method, field owner or static it came from, which are words already.
+    pub fn prefilter_vocabulary(&self) -> Vec<String> {
+        self.local_words(false)
+    }
+
+    fn local_words(&self, methods_of_holders: bool) -> Vec<String> {
         let mut v: Vec<String> = self
             .holds
             .keys()
@@ -563,12 +575,12 @@ impl CrateIndex {
                 .filter(|f| self.held_in(&f.ret).is_some())
                 .map(|f| f.name.clone()),
         );
-        let methods = self
+        let own = self
             .methods
-            .values()
-            .chain(self.trait_methods.values())
-            .flat_map(|m| m.iter());
-        for (name, m) in methods {
+            .iter()
+            .filter(|(t, _)| methods_of_holders || !self.holds.contains_key(*t))
+            .map(|(_, m)| m);
+        for (name, m) in own.chain(self.trait_methods.values()).flatten() {
             if m.ret.as_ref().is_some_and(|t| self.held_in(t).is_some()) {
                 v.push(name.clone());
             }
