@@ -553,7 +553,10 @@ impl CrateIndex {
     /// reached only through a value of that type, and the file names the type, or the
     /// function, method, field owner or static it came from, which are words already.
     pub fn prefilter_vocabulary(&self) -> Vec<String> {
-        self.local_words(false)
+        let mut words = self.local_words(false);
+        // A file may reach a pool only through a static that holds it (`POOL.get()`).
+        words.extend(self.db_statics());
+        words
     }
 
     fn local_words(&self, methods_of_holders: bool) -> Vec<String> {
