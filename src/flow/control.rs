@@ -17,7 +17,7 @@ impl Walker<'_> {
         // statement, else branch included; since edition 2024, only to the end of the
         // then-branch.
         let temps = self.temps_since(&mark);
-        let scrutinee = super::exprs::binds(self.m, cond);
+        let scrutinee = visit::binds(self.m, cond);
         if !scrutinee {
             self.release(&temps);
         }

@@ -273,7 +273,7 @@ impl Walker<'_> {
                     let mark = w.pending.clone();
                     w.expr(cond);
                     let temps = w.temps_since(&mark);
-                    if !binds(w.m, cond) {
+                    if !visit::binds(w.m, cond) {
                         w.release(&temps);
                     }
                     w.block(body);
@@ -650,16 +650,6 @@ impl Walker<'_> {
             settings,
             ..Value::default()
         }
-    }
-}
-
-/// Is the condition an `if let` / `while let` (or a let chain), whose scrutinee temporaries
-/// live through the body, rather than a plain boolean?
-pub(super) fn binds(m: &FileModel, cond: ExprId) -> bool {
-    match m.expr(cond) {
-        Expr::Let { .. } => true,
-        Expr::Binary { left, right, .. } => binds(m, left) || binds(m, right),
-        _ => false,
     }
 }
 

@@ -102,6 +102,16 @@ pub fn exprs(m: &FileModel, e: ExprId, macros: bool, f: &mut dyn FnMut(ExprId) -
     }
 }
 
+/// Is the condition an `if let` / `while let` (or a let chain), whose scrutinee temporaries
+/// live through the body, rather than a plain boolean?
+pub fn binds(m: &FileModel, cond: ExprId) -> bool {
+    match m.expr(cond) {
+        Expr::Let { .. } => true,
+        Expr::Binary { left, right, .. } => binds(m, left) || binds(m, right),
+        _ => false,
+    }
+}
+
 /// Visits the expressions of a block's statements.
 pub fn block_exprs(m: &FileModel, b: BlockId, macros: bool, f: &mut dyn FnMut(ExprId) -> bool) {
     for s in m.stmts(b) {
