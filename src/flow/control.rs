@@ -47,8 +47,23 @@ impl Walker<'_> {
     }
 
     pub(super) fn match_expr(&mut self, scrut_e: ExprId, arms: List) -> Value {
+        self.watch();
         let scrut = self.expr(scrut_e);
+        let named = self.unwatch();
+        for n in &named {
+            self.mention(*n);
+        }
         let ids = self.take(&scrut);
+        // `match self { Kind::A(conn) => conn.run(..).await, .. }`: a part bound from a held
+        // value that stays where it is works on that value.
+        let place = is_place(self.m, scrut_e);
+        let borrowed: Vec<u32> = named
+            .iter()
+            .filter(|_| place)
+            .filter_map(|n| self.lookup(*n))
+            .flat_map(|b| b.owns.iter().chain(&b.borrows).copied())
+            .filter(|id| !ids.contains(id) && self.state.held.contains_key(id))
+            .collect();
         let start = self.snapshot();
         let mut merged: Option<Snap> = None;
         let mut out = Value::default();
@@ -64,6 +79,15 @@ impl Walker<'_> {
                         ..scrut.clone()
                     },
                 );
+                if !borrowed.is_empty() {
+                    visit::each_pat(w.m, arm.pat, &mut |p| {
+                        if let Pat::Ident { name, .. } = w.m.pat(p) {
+                            if let Some(b) = w.lookup_mut(name).filter(|b| b.owns.is_empty()) {
+                                b.borrows.extend(borrowed.iter().copied());
+                            }
+                        }
+                    });
+                }
                 // A guard and an arm's body are temporary scopes of their own; the
                 // scrutinee's temporaries live on through every arm.
                 if let Pat::Guard { guard, .. } = w.m.pat(arm.pat) {
@@ -206,6 +230,16 @@ fn is_error_value(m: &FileModel, e: ExprId) -> bool {
         Expr::MethodCall { recv, method, .. } => {
             m.name(method) == "into" && is_error_value(m, recv)
         }
+        _ => false,
+    }
+}
+
+/// A place expression (`self`, `state.conn`, `*guard`, `&mut self.db`), not a value computed
+/// from one (`find(&conn).await`).
+fn is_place(m: &FileModel, e: ExprId) -> bool {
+    match m.expr(e) {
+        Expr::Path { .. } => true,
+        Expr::Field { base, .. } | Expr::Reference(base) | Expr::Deref(base) => is_place(m, base),
         _ => false,
     }
 }
