@@ -96,24 +96,21 @@ impl Walker<'_> {
                     .filter_map(|n| self.lookup(*n))
                     .flat_map(|b| &b.owns)
                     .any(|id| self.state.held.get(id).is_some_and(|h| h.param));
-                let mut borrows: Vec<u32> = if v.holds.is_empty()
+                let computed = v.holds.is_empty()
                     && !is_awaited(self.m, init)
-                    && (reborrows || has_reference(self.m, init))
-                {
+                    && (reborrows || has_reference(self.m, init));
+                // A closure or future that captures a held connection, or a reference to one,
+                // works on it (`let op = move || async move { use(tx) }`) while it is held.
+                let captures =
+                    matches!(self.m.expr(init), Expr::Closure { .. } | Expr::Async { .. });
+                let mut borrows: Vec<u32> = if computed || captures {
                     named
                         .iter()
                         .filter_map(|n| self.lookup(*n))
                         .flat_map(|b| b.owns.iter().chain(&b.borrows).copied())
-                        .filter(|id| before.contains(id))
-                        .collect()
-                } else if matches!(self.m.expr(init), Expr::Closure { .. } | Expr::Async { .. }) {
-                    // A closure or future that captures a held connection, or a reference
-                    // to one, works on it (`let op = move || async move { use(tx) }`).
-                    named
-                        .iter()
-                        .filter_map(|n| self.lookup(*n))
-                        .flat_map(|b| b.owns.iter().chain(&b.borrows).copied())
-                        .filter(|id| before.contains(id) && self.state.held.contains_key(id))
+                        .filter(|id| {
+                            before.contains(id) && (computed || self.state.held.contains_key(id))
+                        })
                         .collect()
                 } else if matches!(self.m.expr(init), Expr::Path { .. }) {
                     // `let sink = copy_stmt;`: what the moved value borrows, this one does.

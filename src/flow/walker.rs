@@ -366,18 +366,9 @@ impl<'a> Walker<'a> {
         span: Span,
         start: Span,
     ) {
-        let Some(h) = self
-            .idx
-            .value_held(&result.ty)
-            .filter(|h| h.kind == Kind::Pool)
-        else {
+        let Some((pool, id)) = self.track_pool(result, span) else {
             return;
         };
-        let pool = h.ty;
-        let id = self.track(h, result, span, None, false);
-        result.holds = id.into_iter().collect();
-        result.origin = Some(span);
-        self.pending.extend(result.holds.iter().copied());
         let settings = std::mem::take(&mut result.settings);
         self.push_event(
             EventKind::PoolBuilt(Box::new(PoolBuiltEvent {
@@ -398,14 +389,9 @@ impl<'a> Walker<'a> {
         if !result.holds.is_empty() {
             return;
         }
-        let Some(h) = self
-            .idx
-            .value_held(&result.ty)
-            .filter(|h| h.kind == Kind::Pool)
-        else {
+        let Some((_, id)) = self.track_pool(result, span) else {
             return;
         };
-        let id = self.track(h, result, span, None, false);
         if let Some(id) = id {
             for map in [&mut self.state.held, &mut self.state.maybe] {
                 if let Some(h) = map.get_mut(&id) {
@@ -413,11 +399,23 @@ impl<'a> Walker<'a> {
                 }
             }
         }
+        let fate = None;
+        self.push_event(EventKind::PoolFromHelper { id, key, fate }, span);
+    }
+
+    /// Follows a pool value made at `span` (built here or returned by a helper) as a
+    /// temporary of the statement: its library type and its tracking id.
+    fn track_pool(&mut self, result: &mut Value, span: Span) -> Option<(TypeId, Option<u32>)> {
+        let h = self
+            .idx
+            .value_held(&result.ty)
+            .filter(|h| h.kind == Kind::Pool)?;
+        let pool = h.ty;
+        let id = self.track(h, result, span, None, false);
         result.holds = id.into_iter().collect();
         result.origin = Some(span);
         self.pending.extend(result.holds.iter().copied());
-        let fate = None;
-        self.push_event(EventKind::PoolFromHelper { id, key, fate }, span);
+        Some((pool, id))
     }
 
     /// A transaction kept as connection state begins (`Some(span)`) or ends (`None`) on these

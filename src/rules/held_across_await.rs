@@ -57,7 +57,7 @@ impl Rule for HeldAcrossAwait {
             }
             for (h, awaits) in held_across {
                 let name = cx.held_name(h);
-                let help = match h.name.map(|n| cx.name(n)).filter(|n| *n != "_") {
+                let help = match cx.held_binding(h) {
                     Some(n) if !h.param => format!("call `drop({n})` before the first `.await` that does not use it, or put the database work in a block so `{n}` is returned to the pool first"),
                     Some(n) => format!("finish the database work before these `.await`s and let the caller return {n} to the pool, or move them out of the function that holds it"),
                     None => "finish the query before awaiting anything else".to_string(),

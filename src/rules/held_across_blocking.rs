@@ -70,7 +70,7 @@ impl Rule for HeldAcrossBlocking {
                 let name = cx.held_name(h);
                 let first = &calls[0];
                 let callee = &first.callee;
-                let help = match h.name.map(|n| cx.name(n)) {
+                let help = match cx.held_binding(h) {
                     Some(n) if !h.param => format!("call `drop({n})` before `{callee}`, or scope the database work in a block that ends before it"),
                     _ => format!("move `{callee}` out of the code that holds the connection"),
                 };

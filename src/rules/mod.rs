@@ -201,10 +201,15 @@ impl<'a> FileCx<'a> {
         self.model.name(s)
     }
 
+    /// The binding that holds `h`, when it has a name the file knows (a local of an expanded
+    /// macro may have none: `_`).
+    pub fn held_binding(&self, h: &HeldRef) -> Option<&'a str> {
+        h.name.map(|n| self.name(n)).filter(|n| *n != "_")
+    }
+
     /// "`conn`" or "a temporary connection", for messages.
     pub fn held_name(&self, h: &HeldRef) -> String {
-        // A local of an expanded macro may have no name in the file's table (`_`).
-        match h.name.map(|n| self.name(n)).filter(|n| *n != "_") {
+        match self.held_binding(h) {
             Some(n) => format!("`{n}`"),
             None => format!("a temporary {}", h.held.kind.noun()),
         }
@@ -213,7 +218,7 @@ impl<'a> FileCx<'a> {
     /// The secondary label at the place a held connection came from.
     pub fn origin_label(&self, h: &HeldRef) -> (Span, String) {
         let what = self.describe(&h.held);
-        let text = match (h.name.map(|n| self.name(n)), h.param) {
+        let text = match (self.held_binding(h), h.param) {
             (Some(n), true) => {
                 format!("`{n}` ({what}) is held for the whole function: it comes in here")
             }
